@@ -1,0 +1,119 @@
+"""The JSON API at /api/v1/ (SPEC §10): one NinjaAPI, its auth, its error handlers, its routers."""
+
+from __future__ import annotations
+
+import json
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from kehu.core.errors import ApplicationError, validation_error_dict
+from kehu.org.auth import api_auth
+
+api = NinjaAPI(
+    title="Kehu CRM API",
+    version="1.0.0",
+    urls_namespace="api",
+    auth=api_auth,
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+def _error(request, status: int, detail: str, errors: dict | None = None, code: str = ""):
+    body = {"detail": detail, "errors": errors or {}}
+    if code:
+        body["code"] = code
+    return api.create_response(request, body, status=status)
+
+
+def _loc_to_field(loc) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "form", "file", "payload")]
+    return ".".join(parts) or "__all__"
+
+
+_PYDANTIC_MESSAGES = {
+    "missing": "此字段为必填项",
+    "json_invalid": "请求体不是有效的 JSON",
+    "string_too_long": "内容过长",
+    "int_parsing": "请输入整数",
+    "int_type": "请输入整数",
+    "decimal_parsing": "请输入有效的金额",
+    "string_type": "请输入文本",
+    "bool_parsing": "请输入是或否",
+    "datetime_parsing": "请输入有效的日期时间",
+    "datetime_from_date_parsing": "请输入有效的日期时间",
+    "date_from_datetime_parsing": "请输入有效的日期",
+    "date_parsing": "请输入有效的日期",
+    "list_type": "请输入列表",
+    "enum": "不是有效的选项",
+    "literal_error": "不是有效的选项",
+    "model_attributes_type": "请求体格式不正确",
+    "dict_type": "请求体格式不正确",
+}
+
+
+@api.exception_handler(NinjaValidationError)
+def on_validation_error(request, exc: NinjaValidationError):
+    errors: dict[str, list[str]] = {}
+    for err in exc.errors:
+        field = _loc_to_field(err.get("loc", ()))
+        message = _PYDANTIC_MESSAGES.get(err.get("type", ""), None)
+        if message is None:
+            message = str(err.get("msg", "输入无效"))
+            if message.startswith("Value error, "):
+                message = message[len("Value error, ") :]
+        errors.setdefault(field, []).append(message)
+    return _error(request, 400, "输入有误，请检查后重试", errors, "invalid")
+
+
+@api.exception_handler(ApplicationError)
+def on_application_error(request, exc: ApplicationError):
+    return _error(request, exc.status, exc.message, exc.errors, exc.code)
+
+
+@api.exception_handler(DjangoValidationError)
+def on_django_validation_error(request, exc: DjangoValidationError):
+    return _error(request, 400, "输入有误，请检查后重试", validation_error_dict(exc), "invalid")
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request, exc):
+    return _error(request, 401, "未登录或令牌无效", code="unauthenticated")
+
+
+@api.exception_handler(Http404)
+def on_not_found(request, exc):
+    return _error(request, 404, "对象不存在或无权查看", code="not_found")
+
+
+@api.exception_handler(PermissionDenied)
+def on_forbidden(request, exc):
+    return _error(request, 403, str(exc) or "没有权限执行此操作", code="forbidden")
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    return _error(request, exc.status_code, str(exc))
+
+
+@api.exception_handler(json.JSONDecodeError)
+def on_json_error(request, exc):
+    return _error(request, 400, "请求体不是有效的 JSON", code="invalid_json")
+
+
+def _register_routers() -> None:
+    from kehu.audit.api import router as audit_router
+    from kehu.basics.api import router as basics_router
+    from kehu.org.api import router as org_router
+
+    api.add_router("", org_router)
+    api.add_router("", basics_router)
+    api.add_router("", audit_router)
+
+
+_register_routers()

@@ -1,0 +1,85 @@
+"""The sidebar (the seed's menus) and the 通知代办 badge, for every page."""
+
+from __future__ import annotations
+
+from django.urls import NoReverseMatch, reverse
+
+# (label, icon, [(label, url name, permission or None)])
+MENU = [
+    (
+        "客户关系管理",
+        "ti-users",
+        [
+            ("线索列表", "lead_list", None),
+            ("客户列表", "customer_list", None),
+            ("客户公海", "pool_list", None),
+            ("联系人列表", "contact_list", None),
+            ("商机", "opportunity_list", None),
+            ("报价单", "quote_list", None),
+            ("合同", "contract_list", None),
+            ("回款", "payment_list", None),
+            ("跟进记录", "followup_list", None),
+        ],
+    ),
+    (
+        "售后管理",
+        "ti-tool",
+        [
+            ("客户车辆", "vehicle_list", None),
+            ("维修订单", "repairorder_list", None),
+            ("保养订单", "maintenanceorder_list", None),
+            ("挂账订单", "onaccountorder_list", None),
+        ],
+    ),
+    (
+        "系统设置",
+        "ti-settings",
+        [
+            ("员工", "user_list", "org.view_user"),
+            ("部门", "department_list", "org.view_department"),
+            ("角色", "role_list", "org.view_role"),
+            ("字典", "dictentry_list", "basics.view_dictentry"),
+            ("变更日志", "audit_list", "audit.view_changelog"),
+        ],
+    ),
+]
+
+
+def _url(name: str) -> str | None:
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return None
+
+
+def todo_count(user) -> int:
+    """Badge count; the follow-ups issue plugs the real cheap query in here."""
+    from kehu.core.registry import todo_counters
+
+    return sum(counter(user) for counter in todo_counters)
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    path = request.path
+    menu = []
+    for label, icon, items in MENU:
+        entries = []
+        for item_label, url_name, perm in items:
+            if perm and not user.has_perm(perm):
+                continue
+            url = _url(url_name)
+            entries.append(
+                {
+                    "label": item_label,
+                    "url": url,
+                    "active": bool(url and url != "/" and path.startswith(url)),
+                }
+            )
+        if entries:
+            menu.append(
+                {"label": label, "icon": icon, "items": entries, "open": any(e["active"] for e in entries)}
+            )
+    return {"nav_menu": menu, "todo_count": todo_count(user), "todo_url": _url("todo")}

@@ -1,0 +1,37 @@
+"""Extension points other apps register into (so no module edits another's code).
+
+- ``todo_counters``: callables ``(user) -> int`` summed into the 通知代办 badge.
+- ``delete_guards``: ``{model label: [callable(instance) -> reason | None]}``: documents that
+  reference a record register a guard here; a non-None reason refuses the delete (SPEC §2.2).
+- ``log_visibility``: ``{object type: callable(user) -> queryset of visible ids}`` for the log API.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+todo_counters: list[Callable[[Any], int]] = []
+delete_guards: dict[str, list[Callable[[Any], str | None]]] = defaultdict(list)
+log_visibility: dict[str, Callable[[Any], Any]] = {}
+
+
+def register_delete_guard(model_label: str):
+    def decorator(fn):
+        delete_guards[model_label].append(fn)
+        return fn
+
+    return decorator
+
+
+def delete_refusal(instance) -> str | None:
+    """The first reason any registered guard gives for refusing to delete ``instance``."""
+    for guard in delete_guards.get(instance._meta.label_lower, []):
+        reason = guard(instance)
+        if reason:
+            return reason
+    return None
+
+# ``dashboard_cards``: callables ``(user) -> {"label", "value", "url", "icon"} | None``.
+dashboard_cards: list[Callable[[Any], dict | None]] = []

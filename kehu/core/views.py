@@ -1,0 +1,309 @@
+"""Generic list and CRUD views (the NetBox lesson): a model declares, these do the work once.
+
+A list page is declared with ``queryset`` (from a selector), ``filterset_class`` and
+``table_class``; create/edit/delete with ``form_class`` and the service functions to call:
+
+    class DepartmentListView(ObjectListView):
+        title = "部门"
+        permission_required = "org.view_department"
+        filterset_class = DepartmentFilterSet
+        table_class = DepartmentTable
+        url_name = "department"
+        def get_queryset(self, request): return selectors.department_list(user=request.user)
+
+    class DepartmentEditView(ObjectEditView):
+        form_class = DepartmentForm
+        save_service = staticmethod(services.department_save)  # (*, actor, instance, data)
+        ...
+
+Views never filter by owner or decide rules: selectors and services do.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.core.exceptions import ImproperlyConfigured
+from django.db import models
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.views import View
+from django_tables2 import RequestConfig
+
+from .errors import ApplicationError
+from .htmx import is_fragment_request, is_htmx, saved_response
+
+LIST_TARGET = "object-list"
+
+
+@dataclass(frozen=True)
+class Tab:
+    key: str
+    label: str
+
+
+@dataclass(frozen=True)
+class BulkAction:
+    """An entry of the 操作 menu: posts the checked ids to ``url_name``."""
+
+    label: str
+    url_name: str
+    permission: str | None = None
+    confirm: str = ""
+    danger: bool = False
+
+
+class KehuViewMixin(LoginRequiredMixin, PermissionRequiredMixin):
+    permission_required: ClassVar[str | tuple[str, ...] | None] = None
+    raise_exception = True
+
+    def get_permission_required(self):
+        perms = self.permission_required
+        if perms is None:
+            return ()
+        return (perms,) if isinstance(perms, str) else perms
+
+    def has_permission(self) -> bool:
+        return self.request.user.has_perms(self.get_permission_required())
+
+    def handle_no_permission(self):
+        if not self.request.user.is_authenticated:
+            return super(PermissionRequiredMixin, self).handle_no_permission()
+        return super().handle_no_permission()
+
+
+class ObjectListView(KehuViewMixin, View):
+    """A searchable, sortable, paginated list with tabs, checkboxes and batch actions."""
+
+    title: ClassVar[str] = ""
+    url_name: ClassVar[str] = ""  # prefix of the add/edit/delete/bulk-delete URL names
+    filterset_class: ClassVar[Any] = None
+    table_class: ClassVar[Any] = None
+    template_name: ClassVar[str] = "core/object_list.html"
+    tabs: ClassVar[list[Tab]] = []
+    default_tab: ClassVar[str] = ""
+    bulk_actions: ClassVar[list[BulkAction]] = []
+    add_permission: ClassVar[str | None] = None
+    add_label: ClassVar[str] = "添加"
+    extra_buttons_template: ClassVar[str | None] = None
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet:
+        raise ImproperlyConfigured(f"{type(self).__name__} must define get_queryset()")
+
+    def current_tab(self, request: HttpRequest) -> str:
+        keys = [t.key for t in self.tabs]
+        tab = request.GET.get("tab", self.default_tab or (keys[0] if keys else ""))
+        return tab if tab in keys else (self.default_tab or (keys[0] if keys else ""))
+
+    def page_size(self, request: HttpRequest) -> int:
+        sizes = settings.KEHU_PAGE_SIZES
+        try:
+            size = int(request.GET.get("per_page", sizes[0]))
+        except ValueError:
+            size = sizes[0]
+        return size if size in sizes else sizes[0]
+
+    def url_for(self, action: str, *args) -> str | None:
+        if not self.url_name:
+            return None
+        try:
+            return reverse(f"{self.url_name}_{action}", args=args)
+        except NoReverseMatch:
+            return None
+
+    def get_table(self, request: HttpRequest, queryset: models.QuerySet):
+        table = self.table_class(queryset, request=request)
+        RequestConfig(request, paginate={"per_page": self.page_size(request)}).configure(table)
+        return table
+
+    def get_extra_context(self, request: HttpRequest) -> dict[str, Any]:
+        return {}
+
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        queryset = self.get_queryset(request)
+        filterset = self.filterset_class(request.GET or None, queryset=queryset, request=request)
+        if filterset.is_bound and not filterset.is_valid():
+            queryset = queryset.none()
+        else:
+            queryset = filterset.qs
+        table = self.get_table(request, queryset)
+        user = request.user
+        context = {
+            "view": self,
+            "title": self.title,
+            "table": table,
+            "filter_form": filterset.form,
+            "filters_active": any(
+                v for k, v in request.GET.items() if k not in {"tab", "page", "per_page", "sort"}
+            ),
+            "tabs": self.tabs,
+            "current_tab": self.current_tab(request),
+            "page_sizes": settings.KEHU_PAGE_SIZES,
+            "per_page": self.page_size(request),
+            "bulk_actions": [
+                (a, self._reverse(a.url_name))
+                for a in self.bulk_actions
+                if a.permission is None or user.has_perm(a.permission)
+            ],
+            "add_url": self.url_for("add")
+            if (self.add_permission is None or user.has_perm(self.add_permission))
+            else None,
+            "add_label": self.add_label,
+            "extra_buttons_template": self.extra_buttons_template,
+            "list_target": LIST_TARGET,
+            **self.get_extra_context(request),
+        }
+        if is_fragment_request(request, LIST_TARGET):
+            return render(request, "core/htmx/object_list.html", context)
+        return render(request, self.template_name, context)
+
+    @staticmethod
+    def _reverse(url_name: str) -> str:
+        return reverse(url_name)
+
+
+class ObjectEditView(KehuViewMixin, View):
+    """Create (no pk) or edit (pk) through a modal form; saving goes through ``save_service``."""
+
+    form_class: ClassVar[Any] = None
+    save_service: ClassVar[Callable[..., models.Model] | None] = None
+    template_name: ClassVar[str] = "core/object_edit.html"
+    title_add: ClassVar[str] = "添加"
+    title_edit: ClassVar[str] = "编辑"
+    success_url_name: ClassVar[str] = ""
+    modal_size: ClassVar[str] = "modal-lg"
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet:
+        raise ImproperlyConfigured(f"{type(self).__name__} must define get_queryset()")
+
+    def get_object(self, request: HttpRequest, pk: int | None) -> models.Model | None:
+        if pk is None:
+            return None
+        obj = self.get_queryset(request).filter(pk=pk).first()
+        if obj is None:
+            raise Http404
+        return obj
+
+    def get_form(self, request: HttpRequest, instance, data=None, files=None):
+        # The form validates a copy: the service still sees the stored state (for its log diff).
+        bound = copy.copy(instance) if instance is not None else None
+        return self.form_class(data=data, files=files, instance=bound, user=request.user)
+
+    def render_form(self, request, form, instance, status=200, error: str = ""):
+        context = {
+            "form": form,
+            "object": instance,
+            "title": self.title_edit if instance else self.title_add,
+            "action_url": request.get_full_path(),
+            "error": error,
+            "modal_size": self.modal_size,
+        }
+        if is_htmx(request):
+            return render(request, "core/htmx/form_modal.html", context, status=status)
+        return render(request, self.template_name, context, status=status)
+
+    def get(self, request: HttpRequest, pk: int | None = None) -> HttpResponse:
+        instance = self.get_object(request, pk)
+        return self.render_form(request, self.get_form(request, instance), instance)
+
+    def post(self, request: HttpRequest, pk: int | None = None) -> HttpResponse:
+        instance = self.get_object(request, pk)
+        form = self.get_form(request, instance, request.POST, request.FILES)
+        if not form.is_valid():
+            return self.render_form(request, form, instance, status=400)
+        try:
+            saved = self.save(request, form, instance)
+        except ApplicationError as exc:
+            for field, errors in exc.errors.items():
+                for message in errors:
+                    form.add_error(field if field in form.fields else None, message)
+            return self.render_form(request, form, instance, status=exc.status, error=exc.message)
+        message = f"已保存：{saved}"
+        if is_htmx(request):
+            return saved_response(message=message)
+        messages.success(request, message)
+        return redirect(self.success_url(saved))
+
+    def save(self, request: HttpRequest, form, instance) -> models.Model:
+        assert self.save_service is not None
+        return type(self).save_service(actor=request.user, instance=instance, data=form.cleaned_data)
+
+    def success_url(self, obj) -> str:
+        return reverse(self.success_url_name)
+
+
+class ObjectDeleteView(KehuViewMixin, View):
+    """Confirm (GET) and delete (POST) one object through ``delete_service``."""
+
+    delete_service: ClassVar[Callable[..., None] | None] = None
+    success_url_name: ClassVar[str] = ""
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet:
+        raise ImproperlyConfigured(f"{type(self).__name__} must define get_queryset()")
+
+    def get_object(self, request, pk):
+        obj = self.get_queryset(request).filter(pk=pk).first()
+        if obj is None:
+            raise Http404
+        return obj
+
+    def render_confirm(self, request, obj, error="", status=200):
+        context = {"object": obj, "action_url": request.get_full_path(), "error": error}
+        template = "core/htmx/delete_modal.html" if is_htmx(request) else "core/object_delete.html"
+        return render(request, template, context, status=status)
+
+    def get(self, request, pk):
+        return self.render_confirm(request, self.get_object(request, pk))
+
+    def post(self, request, pk):
+        obj = self.get_object(request, pk)
+        label = str(obj)
+        try:
+            type(self).delete_service(actor=request.user, instance=obj)
+        except ApplicationError as exc:
+            return self.render_confirm(request, obj, error=exc.message, status=exc.status)
+        if is_htmx(request):
+            return saved_response(message=f"已删除：{label}")
+        messages.success(request, f"已删除：{label}")
+        return redirect(reverse(self.success_url_name))
+
+
+class BulkActionView(KehuViewMixin, View):
+    """POST ``pk`` (repeated) → a batch service answering ``BatchResult``; shows the report."""
+
+    title: ClassVar[str] = "批量操作"
+    batch_service: ClassVar[Callable[..., Any] | None] = None
+
+    def get_ids(self, request) -> list[int]:
+        ids = []
+        for raw in request.POST.getlist("pk"):
+            try:
+                ids.append(int(raw))
+            except ValueError:
+                continue
+        return ids
+
+    def run(self, request, ids):
+        return type(self).batch_service(actor=request.user, ids=ids)
+
+    def post(self, request):
+        ids = self.get_ids(request)
+        if not ids:
+            result, error = None, "请先勾选要操作的记录"
+        else:
+            try:
+                result, error = self.run(request, ids), ""
+            except ApplicationError as exc:
+                result, error = None, exc.message
+        context = {"title": self.title, "result": result, "error": error}
+        response = render(request, "core/htmx/batch_result_modal.html", context)
+        if result is not None and result.done:
+            response["HX-Trigger"] = "objectSaved"
+        return response

@@ -1,0 +1,83 @@
+"""The built-in roles of SPEC §1, kept in step by a post_migrate hook (idempotent).
+
+Permission names that belong to apps not installed yet are skipped, so each later app only
+has to add its permission names here.
+"""
+
+from __future__ import annotations
+
+from .models import DataScope
+
+SALES_PERMS = [
+    "customers.view_customer", "customers.add_customer", "customers.change_customer",
+    "customers.delete_customer", "customers.view_contact", "customers.add_contact",
+    "customers.change_contact", "customers.delete_contact", "customers.view_pool",
+    "customers.claim_customer", "customers.release_customer", "customers.share_customer",
+    "customers.export_customer", "customers.import_customer",
+    "followups.view_followup", "followups.add_followup", "followups.change_followup",
+    "sales.view_lead", "sales.add_lead", "sales.change_lead", "sales.delete_lead",
+    "sales.view_opportunity", "sales.add_opportunity", "sales.change_opportunity",
+    "sales.view_quote", "sales.add_quote", "sales.change_quote",
+    "sales.view_contract", "sales.add_contract", "sales.change_contract",
+    "sales.view_payment", "sales.add_payment", "sales.view_paymentplan", "sales.add_paymentplan",
+    "aftersales.view_vehicle", "aftersales.view_repairorder", "aftersales.view_maintenanceorder",
+]
+
+BUILTIN_ROLES = {
+    "admin": {"name": "系统管理员", "data_scope": DataScope.ALL, "is_admin": True, "perms": []},
+    "sales_manager": {
+        "name": "销售经理",
+        "data_scope": DataScope.DEPT_AND_BELOW,
+        "perms": SALES_PERMS
+        + ["customers.transfer_customer", "customers.merge_customer", "sales.approve_document"],
+    },
+    "salesperson": {"name": "业务员", "data_scope": DataScope.SELF, "perms": SALES_PERMS},
+    "after_sales": {
+        "name": "售后",
+        "data_scope": DataScope.SELF,
+        "perms": [
+            "customers.view_customer", "customers.view_contact",
+            "aftersales.view_vehicle", "aftersales.add_vehicle", "aftersales.change_vehicle",
+            "aftersales.view_repairorder", "aftersales.add_repairorder",
+            "aftersales.change_repairorder", "aftersales.view_maintenanceorder",
+            "aftersales.add_maintenanceorder", "aftersales.change_maintenanceorder",
+            "aftersales.view_onaccountorder", "aftersales.add_onaccountorder",
+            "aftersales.change_onaccountorder",
+        ],
+    },
+    "finance": {
+        "name": "财务",
+        "data_scope": DataScope.ALL,
+        "perms": [
+            "customers.view_customer", "customers.view_contact", "sales.view_contract",
+            "sales.view_payment", "sales.view_paymentplan", "sales.approve_document",
+            "aftersales.view_onaccountorder",
+        ],
+    },
+}
+
+
+def sync_builtin_roles(**kwargs) -> None:
+    from django.contrib.auth.models import Permission
+
+    from .models import Role
+
+    perms_by_name = {
+        f"{app}.{code}": pk
+        for pk, app, code in Permission.objects.values_list(
+            "pk", "content_type__app_label", "codename"
+        )
+    }
+    for code, spec in BUILTIN_ROLES.items():
+        role, _ = Role.objects.get_or_create(
+            code=code,
+            defaults={
+                "name": spec["name"],
+                "data_scope": spec["data_scope"],
+                "is_admin": spec.get("is_admin", False),
+                "is_builtin": True,
+            },
+        )
+        wanted = [perms_by_name[p] for p in spec["perms"] if p in perms_by_name]
+        if wanted:
+            role.permissions.add(*wanted)

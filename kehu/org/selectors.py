@@ -1,0 +1,33 @@
+"""Reads on the organisation."""
+
+from __future__ import annotations
+
+from django.db.models import Count, QuerySet
+
+from .models import Department, Role, User
+
+
+def user_list(*, active_only: bool = False) -> QuerySet[User]:
+    qs = User.objects.select_related("department").prefetch_related("roles")
+    return qs.filter(is_active=True) if active_only else qs
+
+
+def department_list() -> QuerySet[Department]:
+    return Department.objects.select_related("parent", "leader").annotate(member_count=Count("members"))
+
+
+def role_list() -> QuerySet[Role]:
+    return Role.objects.annotate(user_count=Count("users"))
+
+
+def department_tree_rows() -> list[dict]:
+    """Departments as nested ``{id, name, parent_id, leader_id, children: [...]}`` dicts."""
+    rows = {
+        d.pk: {"id": d.pk, "name": d.name, "parent_id": d.parent_id, "leader_id": d.leader_id, "children": []}
+        for d in Department.objects.order_by("sort", "id")
+    }
+    roots = []
+    for row in rows.values():
+        parent = rows.get(row["parent_id"]) if row["parent_id"] else None
+        (parent["children"] if parent else roots).append(row)
+    return roots

@@ -1,0 +1,23 @@
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from kehu.api import api
+from kehu.audit.views import ChangeLogListView
+from kehu.core.views_pages import DashboardView, SettingsView
+from kehu.org.forms_auth import LoginForm
+
+urlpatterns = [
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("api/v1/", api.urls),
+    path("", DashboardView.as_view(), name="dashboard"),
+    path("settings/", SettingsView.as_view(), name="settings"),
+    path("settings/", include("kehu.org.urls")),
+    path("settings/", include("kehu.basics.urls")),
+    path("audit/", ChangeLogListView.as_view(), name="audit_list"),
+    path("i18n/", include("django.conf.urls.i18n")),
+]
