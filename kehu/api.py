@@ -24,10 +24,13 @@ api = NinjaAPI(
 )
 
 
-def _error(request, status: int, detail: str, errors: dict | None = None, code: str = ""):
+def _error(
+    request, status: int, detail: str, errors: dict | None = None, code: str = "", extra=None
+):
     body = {"detail": detail, "errors": errors or {}}
     if code:
         body["code"] = code
+    body.update(extra or {})
     return api.create_response(request, body, status=status)
 
 
@@ -62,7 +65,7 @@ def on_validation_error(request, exc: NinjaValidationError):
     errors: dict[str, list[str]] = {}
     for err in exc.errors:
         field = _loc_to_field(err.get("loc", ()))
-        message = _PYDANTIC_MESSAGES.get(err.get("type", ""), None)
+        message = _PYDANTIC_MESSAGES.get(err.get("type", ""))
         if message is None:
             message = str(err.get("msg", "输入无效"))
             if message.startswith("Value error, "):
@@ -73,7 +76,7 @@ def on_validation_error(request, exc: NinjaValidationError):
 
 @api.exception_handler(ApplicationError)
 def on_application_error(request, exc: ApplicationError):
-    return _error(request, exc.status, exc.message, exc.errors, exc.code)
+    return _error(request, exc.status, exc.message, exc.errors, exc.code, exc.extra)
 
 
 @api.exception_handler(DjangoValidationError)
@@ -109,11 +112,13 @@ def on_json_error(request, exc):
 def _register_routers() -> None:
     from kehu.audit.api import router as audit_router
     from kehu.basics.api import router as basics_router
+    from kehu.customers.api import router as customers_router
     from kehu.org.api import router as org_router
 
     api.add_router("", org_router)
     api.add_router("", basics_router)
     api.add_router("", audit_router)
+    api.add_router("", customers_router)
 
 
 _register_routers()

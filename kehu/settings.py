@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",
     "django_htmx",
     "django_filters",
     "django_tables2",
@@ -66,6 +67,7 @@ INSTALLED_APPS = [
     "kehu.org",
     "kehu.basics",
     "kehu.audit",
+    "kehu.customers",
 ]
 
 MIDDLEWARE = [

@@ -19,5 +19,6 @@ urlpatterns = [
     path("settings/", include("kehu.org.urls")),
     path("settings/", include("kehu.basics.urls")),
     path("audit/", ChangeLogListView.as_view(), name="audit_list"),
+    path("", include("kehu.customers.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -10,12 +10,15 @@ from .errors import ApplicationError
 MAX_PAGE_SIZE = 200
 
 
-def paginate(queryset, page: int, page_size: int, serialize: Callable[[Any], Any]) -> dict[str, Any]:
+def paginate(
+    queryset, page: int, page_size: int, serialize: Callable[[Any], Any]
+) -> dict[str, Any]:
     if page < 1:
         raise ApplicationError("页码必须大于0", errors={"page": ["页码必须大于0"]})
     if page_size < 1 or page_size > MAX_PAGE_SIZE:
         raise ApplicationError(
-            f"每页条数须在1到{MAX_PAGE_SIZE}之间", errors={"page_size": [f"每页条数须在1到{MAX_PAGE_SIZE}之间"]}
+            f"每页条数须在1到{MAX_PAGE_SIZE}之间",
+            errors={"page_size": [f"每页条数须在1到{MAX_PAGE_SIZE}之间"]},
         )
     count = queryset.count()
     start = (page - 1) * page_size

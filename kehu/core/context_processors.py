@@ -80,6 +80,11 @@ def navigation(request):
             )
         if entries:
             menu.append(
-                {"label": label, "icon": icon, "items": entries, "open": any(e["active"] for e in entries)}
+                {
+                    "label": label,
+                    "icon": icon,
+                    "items": entries,
+                    "open": any(e["active"] for e in entries),
+                }
             )
     return {"nav_menu": menu, "todo_count": todo_count(user), "todo_url": _url("todo")}

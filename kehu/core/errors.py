@@ -19,16 +19,18 @@ class ApplicationError(Exception):
         code: str = "invalid",
         errors: dict[str, list[str]] | None = None,
         status: int | None = None,
+        extra: dict | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
         self.errors = errors or {}
+        self.extra = extra or {}
         if status is not None:
             self.status = status
 
     def as_dict(self) -> dict:
-        return {"detail": self.message, "code": self.code, "errors": self.errors}
+        return {"detail": self.message, "code": self.code, "errors": self.errors, **self.extra}
 
 
 class NotFound(ApplicationError):
@@ -57,5 +59,8 @@ class Conflict(ApplicationError):
 def validation_error_dict(exc) -> dict[str, list[str]]:
     """Turn a django ValidationError into ``{field: [messages]}`` (``__all__`` for non-field)."""
     if hasattr(exc, "error_dict"):
-        return {field: [str(m) for e in errs for m in e.messages] for field, errs in exc.error_dict.items()}
+        return {
+            field: [str(m) for e in errs for m in e.messages]
+            for field, errs in exc.error_dict.items()
+        }
     return {"__all__": [str(m) for m in exc.messages]}

@@ -33,5 +33,3 @@ class KehuModelForm(StyledFormMixin, forms.ModelForm):
         self.user = user
         super().__init__(*args, **kwargs)
         self._style_fields()
-
-

@@ -33,5 +33,9 @@ def delete_refusal(instance) -> str | None:
             return reason
     return None
 
+
 # ``dashboard_cards``: callables ``(user) -> {"label", "value", "url", "icon"} | None``.
 dashboard_cards: list[Callable[[Any], dict | None]] = []
+
+# ``attachment_visibility``: {model label: callable(user) -> queryset of objects the user sees}.
+attachment_visibility: dict[str, Callable[[Any], Any]] = {}

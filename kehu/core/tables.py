@@ -16,7 +16,11 @@ class SelectColumn(tables.CheckBoxColumn):
         kwargs.setdefault(
             "attrs",
             {
-                "th__input": {"class": "form-check-input", "data-select-all": "1", "aria-label": "全选"},
+                "th__input": {
+                    "class": "form-check-input",
+                    "data-select-all": "1",
+                    "aria-label": "全选",
+                },
                 "td__input": {"class": "form-check-input", "name": "pk"},
                 "th": {"class": "w-1"},
             },
@@ -60,19 +64,29 @@ class ActionsColumn(tables.Column):
             if url:
                 buttons.append({"label": label, "url": url, "css": css, "modal": True})
         if self.edit and self._url("edit", record):
-            buttons.append({"label": "编辑", "url": self._url("edit", record), "css": "", "modal": True})
+            buttons.append(
+                {"label": "编辑", "url": self._url("edit", record), "css": "", "modal": True}
+            )
         if self.delete and self._url("delete", record):
             buttons.append(
-                {"label": "删除", "url": self._url("delete", record), "css": "text-danger", "modal": True}
+                {
+                    "label": "删除",
+                    "url": self._url("delete", record),
+                    "css": "text-danger",
+                    "modal": True,
+                }
             )
         return render_to_string(
-            self.template or "core/htmx/row_actions.html", {"buttons": buttons, "record": record, "user": user}
+            self.template or "core/htmx/row_actions.html",
+            {"buttons": buttons, "record": record, "user": user},
         )
 
 
 class KehuTable(tables.Table):
     class Meta:
-        attrs = {"class": "table table-vcenter card-table table-striped table-hover text-nowrap datatable"}
+        attrs = {
+            "class": "table table-vcenter card-table table-striped table-hover text-nowrap datatable"
+        }
         empty_text = "暂无数据"
         template_name = "core/table.html"
 

@@ -179,6 +179,7 @@ class ObjectEditView(KehuViewMixin, View):
     title_edit: ClassVar[str] = "编辑"
     success_url_name: ClassVar[str] = ""
     modal_size: ClassVar[str] = "modal-lg"
+    form_template: ClassVar[str] = "core/_form_fields.html"
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet:
         raise ImproperlyConfigured(f"{type(self).__name__} must define get_queryset()")
@@ -196,14 +197,16 @@ class ObjectEditView(KehuViewMixin, View):
         bound = copy.copy(instance) if instance is not None else None
         return self.form_class(data=data, files=files, instance=bound, user=request.user)
 
-    def render_form(self, request, form, instance, status=200, error: str = ""):
+    def render_form(self, request, form, instance, status=200, error: str = "", extra=None):
         context = {
             "form": form,
             "object": instance,
             "title": self.title_edit if instance else self.title_add,
             "action_url": request.get_full_path(),
             "error": error,
+            "error_extra": extra or {},
             "modal_size": self.modal_size,
+            "form_template": self.form_template,
         }
         if is_htmx(request):
             return render(request, "core/htmx/form_modal.html", context, status=status)
@@ -221,19 +224,28 @@ class ObjectEditView(KehuViewMixin, View):
         try:
             saved = self.save(request, form, instance)
         except ApplicationError as exc:
+            form = self.form_after_error(request, form, instance, exc)
             for field, errors in exc.errors.items():
                 for message in errors:
                     form.add_error(field if field in form.fields else None, message)
-            return self.render_form(request, form, instance, status=exc.status, error=exc.message)
+            return self.render_form(
+                request, form, instance, status=exc.status, error=exc.message, extra=exc.extra
+            )
         message = f"已保存：{saved}"
         if is_htmx(request):
             return saved_response(message=message)
         messages.success(request, message)
         return redirect(self.success_url(saved))
 
+    def form_after_error(self, request: HttpRequest, form, instance, exc: ApplicationError):
+        """Hook: the form to show again after a refusal (e.g. with a confirmation flag set)."""
+        return form
+
     def save(self, request: HttpRequest, form, instance) -> models.Model:
         assert self.save_service is not None
-        return type(self).save_service(actor=request.user, instance=instance, data=form.cleaned_data)
+        return type(self).save_service(
+            actor=request.user, instance=instance, data=form.cleaned_data
+        )
 
     def success_url(self, obj) -> str:
         return reverse(self.success_url_name)

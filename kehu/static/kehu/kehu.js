@@ -54,3 +54,53 @@
   }
   document.addEventListener("DOMContentLoaded", function () { initPickers(document); });
 })();
+
+// Cascading 省/市/区 pickers over /api/v1/regions; choosing a division fills its centroid.
+(function () {
+  function fill(select, items, placeholder) {
+    select.innerHTML = "";
+    const empty = document.createElement("option");
+    empty.value = ""; empty.textContent = placeholder;
+    select.appendChild(empty);
+    items.forEach(function (r) {
+      const opt = document.createElement("option");
+      opt.value = r.adcode; opt.textContent = r.name;
+      opt.dataset.lng = r.longitude == null ? "" : r.longitude;
+      opt.dataset.lat = r.latitude == null ? "" : r.latitude;
+      select.appendChild(opt);
+    });
+  }
+  function setCoords(form, select) {
+    const opt = select.selectedOptions[0];
+    if (!opt || !opt.value) return;
+    const lng = form.querySelector('[data-region="longitude"]');
+    const lat = form.querySelector('[data-region="latitude"]');
+    if (lng && opt.dataset.lng) lng.value = opt.dataset.lng;
+    if (lat && opt.dataset.lat) lat.value = opt.dataset.lat;
+  }
+  function load(parent) {
+    return fetch("/api/v1/regions?parent=" + encodeURIComponent(parent), { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : []; });
+  }
+  document.body.addEventListener("change", function (evt) {
+    const el = evt.target;
+    const level = el.dataset && el.dataset.region;
+    if (!level || ["province", "city", "district"].indexOf(level) < 0) return;
+    const form = el.closest("form");
+    const city = form.querySelector('[data-region="city"]');
+    const district = form.querySelector('[data-region="district"]');
+    if (level === "province") {
+      fill(city, [], "---------"); fill(district, [], "---------");
+      if (el.value) load(el.value).then(function (items) {
+        const cities = items.filter(function (r) { return r.level === 2; });
+        fill(city, cities, "---------");
+        // 直辖市 and 省直辖 counties hang directly under the province.
+        fill(district, items.filter(function (r) { return r.level === 3; }), "---------");
+      });
+    } else if (level === "city") {
+      fill(district, [], "---------");
+      if (el.value) load(el.value).then(function (items) { fill(district, items, "---------"); });
+    }
+    setCoords(form, el);
+  });
+})();

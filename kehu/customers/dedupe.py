@@ -1,0 +1,139 @@
+"""Duplicate matching (查重) — the one place names are normalised and near matches found (SPEC §2.3).
+
+Anybody may ask whether a customer exists; the answer carries only name, owner (or 公海), status
+and created date, never contact data, so a salesperson learns that a customer exists and who has
+it, nothing more.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import connection
+from django.db.models import Q
+
+SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司", "集团", "公司", "厂", "店")
+_PUNCT_RE = re.compile(r"[\s\W_]+", re.UNICODE)
+NEAR_MATCH_SIMILARITY = 0.4
+MAX_MATCHES = 20
+
+
+def normalize_name(name: str | None) -> str:
+    """Full-width → half-width, lower case, no spaces or punctuation, common suffixes removed."""
+    text = unicodedata.normalize("NFKC", name or "").lower()
+    text = _PUNCT_RE.sub("", text)
+    changed = True
+    while changed and text:
+        changed = False
+        for suffix in SUFFIXES:
+            if text.endswith(suffix) and len(text) > len(suffix):
+                text = text[: -len(suffix)]
+                changed = True
+    return text
+
+
+@dataclass(frozen=True)
+class DuplicateMatch:
+    id: int
+    name: str
+    owner_name: str | None
+    in_pool: bool
+    status: str
+    status_label: str
+    created_at: datetime
+    reason: str  # name_exact | name_similar | phone | credit_code
+
+    def as_public_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "owner_name": self.owner_name,
+            "in_pool": self.in_pool,
+            "status": self.status,
+            "created_at": self.created_at,
+            "reason": self.reason,
+        }
+
+
+def _match(customer, reason: str) -> DuplicateMatch:
+    return DuplicateMatch(
+        id=customer.pk,
+        name=customer.name,
+        owner_name=customer.owner.display_name if customer.owner_id else None,
+        in_pool=customer.owner_id is None,
+        status=customer.status,
+        status_label=customer.get_status_display(),
+        created_at=customer.created_at,
+        reason=reason,
+    )
+
+
+def find_duplicates(
+    *,
+    name: str | None = None,
+    phone: str | None = None,
+    credit_code: str | None = None,
+    exclude_id: int | None = None,
+    limit: int = MAX_MATCHES,
+) -> list[DuplicateMatch]:
+    """Customers matching by normalised name (exact, substring, trigram), phone (customer or any
+    contact) or exact credit code. Searches every customer: callers only show public fields."""
+    from .models import Contact, Customer
+    from .validation import FieldError, clean_phone
+
+    base = Customer.objects.select_related("owner").only(
+        "id", "name", "owner__name", "owner__username", "status", "created_at", "owner_id"
+    )
+    if exclude_id:
+        base = base.exclude(pk=exclude_id)
+    found: dict[int, DuplicateMatch] = {}
+
+    def add(qs, reason):
+        for customer in qs[:limit]:
+            found.setdefault(customer.pk, _match(customer, reason))
+
+    code = (credit_code or "").strip().upper()
+    if code:
+        add(base.filter(credit_code=code), "credit_code")
+    norm = normalize_name(name)
+    if norm:
+        add(base.filter(name_normalized=norm), "name_exact")
+        if len(norm) >= 2:
+            near = Q(name_normalized__contains=norm)
+            if connection.vendor == "postgresql":
+                near |= Q(name_normalized__trigram_similar=norm)
+            add(base.filter(near).exclude(name_normalized=norm).order_by("id"), "name_similar")
+            if _contains_reverse_enabled():
+                # Existing names contained in the new one ("华东叉车" inside "上海华东叉车").
+                contained = base.extra(
+                    where=[
+                        "CHAR_LENGTH(name_normalized) >= 2",
+                        "%s LIKE '%%' || name_normalized || '%%'",
+                    ]
+                    if connection.vendor == "postgresql"
+                    else [
+                        "LENGTH(name_normalized) >= 2",
+                        "%s LIKE '%%' || name_normalized || '%%'",
+                    ],
+                    params=[norm],
+                ).exclude(name_normalized=norm)
+                add(contained.order_by("id"), "name_similar")
+    if phone:
+        try:
+            number = clean_phone(phone)
+        except FieldError:
+            number = re.sub(r"\D", "", phone)
+        if number:
+            ids = Contact.objects.filter(Q(mobile=number) | Q(phone=number)).values("customer_id")
+            add(base.filter(Q(contact_phone=number) | Q(pk__in=ids)), "phone")
+    return list(found.values())[:limit]
+
+
+def _contains_reverse_enabled() -> bool:
+    # A reverse-containment scan reads the whole name column; fine up to tens of thousands of
+    # customers, switched off beyond via settings (trigram similarity still finds near names).
+    from django.conf import settings
+
+    return getattr(settings, "KEHU_DEDUPE_REVERSE_CONTAINS", True)

@@ -1,0 +1,82 @@
+"""The customer search panel (SPEC §2.3) — one FilterSet for the page, the export and the API."""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.db.models import Q
+
+from kehu.basics.models import DictEntry, DictKind, Region
+from kehu.core.filters import KehuFilterSet
+from kehu.org.models import User
+
+from .models import Contact, Customer, CustomerStatus
+
+DATE = forms.DateInput(attrs={"type": "date"})
+
+
+def _dict(kind):
+    return DictEntry.objects.filter(kind=kind).order_by("sort", "id")
+
+
+class CustomerFilterSet(KehuFilterSet):
+    q = django_filters.CharFilter(label="关键词", method="filter_q")
+    name = django_filters.CharFilter(label="客户名称", lookup_expr="icontains")
+    contact_name = django_filters.CharFilter(label="联系人", lookup_expr="icontains")
+    phone = django_filters.CharFilter(label="联系电话", method="filter_phone")
+    credit_code = django_filters.CharFilter(label="统一社会信用代码", lookup_expr="iexact")
+    level = django_filters.ModelChoiceFilter(label="客户等级", queryset=_dict(DictKind.LEVEL))
+    source = django_filters.ModelChoiceFilter(label="客户来源", queryset=_dict(DictKind.SOURCE))
+    industry = django_filters.ModelChoiceFilter(label="行业类型", queryset=_dict(DictKind.INDUSTRY))
+    tags = django_filters.ModelChoiceFilter(label="客户标签", queryset=_dict(DictKind.TAG))
+    status = django_filters.ChoiceFilter(label="状态", choices=CustomerStatus.choices)
+    owner = django_filters.ModelChoiceFilter(label="负责人", queryset=User.objects.all())
+    creator = django_filters.ModelChoiceFilter(label="创建人", queryset=User.objects.all())
+    province = django_filters.ModelChoiceFilter(
+        label="省", queryset=Region.objects.filter(level=Region.Level.PROVINCE)
+    )
+    city = django_filters.CharFilter(label="市（代码）", field_name="city_id")
+    district = django_filters.CharFilter(label="区（代码）", field_name="district_id")
+    created_from = django_filters.DateFilter(
+        label="创建日期从", field_name="created_at", lookup_expr="date__gte", widget=DATE
+    )
+    created_to = django_filters.DateFilter(
+        label="创建日期至", field_name="created_at", lookup_expr="date__lte", widget=DATE
+    )
+    next_followup_from = django_filters.DateFilter(
+        label="下次跟进从", field_name="next_followup_at", lookup_expr="date__gte", widget=DATE
+    )
+    next_followup_to = django_filters.DateFilter(
+        label="下次跟进至", field_name="next_followup_at", lookup_expr="date__lte", widget=DATE
+    )
+    has_receivable = django_filters.BooleanFilter(label="有待收款", method="filter_receivable")
+
+    class Meta(KehuFilterSet.Meta):
+        model = Customer
+        fields: list[str] = []
+
+    def filter_q(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(name__icontains=value)
+            | Q(contact_name__icontains=value)
+            | Q(contact_phone__contains=value)
+        )
+
+    def filter_phone(self, queryset, name, value):
+        digits = "".join(ch for ch in value if ch.isdigit() or ch == "-").strip("-")
+        if not digits:
+            return queryset.none()
+        contact_ids = Contact.objects.filter(
+            Q(mobile__contains=digits) | Q(phone__contains=digits)
+        ).values("customer_id")
+        return queryset.filter(Q(contact_phone__contains=digits) | Q(pk__in=contact_ids))
+
+    def filter_receivable(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return (
+            queryset.exclude(receivable_total=0) if value else queryset.filter(receivable_total=0)
+        )

@@ -1,0 +1,266 @@
+"""Customers and their contacts (SPEC §2, §5.3)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from kehu.basics.models import DictEntry, DictKind, Region
+
+ZERO = Decimal("0.00")
+
+
+def money_field(label):
+    return models.DecimalField(label, max_digits=14, decimal_places=2, default=ZERO)
+
+
+class CustomerStatus(models.TextChoices):
+    WON = "won", _("已成交")
+    OPEN = "open", _("未成交")
+
+
+# The six receivable kinds of SPEC §6.3, in the list's column order.
+RECEIVABLE_KINDS = {
+    "vehicle": _("整车订单"),
+    "parts": _("配件订单"),
+    "used_vehicle": _("二手车订单"),
+    "lease": _("租赁订单"),
+    "repair": _("维修订单"),
+    "maintenance": _("保养订单"),
+}
+
+
+class Customer(models.Model):
+    name = models.CharField(_("客户名称"), max_length=100)
+    name_normalized = models.CharField(max_length=100, db_index=True, editable=False)
+    legal_person = models.CharField(_("法人/经营者"), max_length=50, blank=True)
+    credit_code = models.CharField(_("统一社会信用代码"), max_length=18, blank=True)
+    bank_name = models.CharField(_("开户银行"), max_length=100, blank=True)
+    bank_account = models.CharField(_("收款账号"), max_length=40, blank=True)
+    industry = models.ForeignKey(
+        DictEntry,
+        verbose_name=_("行业类型"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"kind": DictKind.INDUSTRY},
+    )
+    products = models.CharField(_("生产产品"), max_length=500, blank=True)
+    raw_materials = models.CharField(_("原材料类型"), max_length=500, blank=True)
+    province = models.ForeignKey(
+        Region,
+        verbose_name=_("省"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    city = models.ForeignKey(
+        Region,
+        verbose_name=_("市"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    district = models.ForeignKey(
+        Region,
+        verbose_name=_("区"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    address = models.CharField(_("详细地址"), max_length=200, blank=True)
+    longitude = models.DecimalField(
+        _("经度"), max_digits=10, decimal_places=6, null=True, blank=True
+    )
+    latitude = models.DecimalField(
+        _("纬度"), max_digits=10, decimal_places=6, null=True, blank=True
+    )
+    contact_name = models.CharField(_("联系人"), max_length=50)
+    contact_phone = models.CharField(_("联系电话"), max_length=30, db_index=True)
+    level = models.ForeignKey(
+        DictEntry,
+        verbose_name=_("客户等级"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"kind": DictKind.LEVEL},
+    )
+    source = models.ForeignKey(
+        DictEntry,
+        verbose_name=_("客户来源"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"kind": DictKind.SOURCE},
+    )
+    referrer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("推荐人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    tags = models.ManyToManyField(
+        DictEntry,
+        verbose_name=_("客户标签"),
+        blank=True,
+        related_name="tagged_customers",
+        limit_choices_to={"kind": DictKind.TAG},
+    )
+    next_followup_at = models.DateTimeField(_("下次跟进时间"), null=True, blank=True)
+    last_followup_at = models.DateTimeField(_("最后跟进时间"), null=True, blank=True)
+    remark = models.TextField(_("备注"), blank=True)
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("负责人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="owned_customers",
+    )
+    creator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("创建人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="created_customers",
+    )
+    previous_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("原负责人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    pooled_at = models.DateTimeField(_("放入公海时间"), null=True, blank=True)
+    claimed_at = models.DateTimeField(_("领取时间"), null=True, blank=True)
+
+    status = models.CharField(
+        _("状态"), max_length=10, choices=CustomerStatus.choices, default=CustomerStatus.OPEN
+    )
+    receivable_vehicle = money_field(_("整车订单"))
+    receivable_parts = money_field(_("配件订单"))
+    receivable_used_vehicle = money_field(_("二手车订单"))
+    receivable_lease = money_field(_("租赁订单"))
+    receivable_repair = money_field(_("维修订单"))
+    receivable_maintenance = money_field(_("保养订单"))
+    receivable_total = money_field(_("待收款金额"))
+
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("客户")
+        verbose_name_plural = _("客户")
+        ordering = ["-created_at", "-id"]
+        permissions = [
+            ("view_pool", "查看客户公海"),
+            ("claim_customer", "领取公海客户"),
+            ("release_customer", "放入公海"),
+            ("transfer_customer", "转移客户"),
+            ("share_customer", "分享客户"),
+            ("export_customer", "导出客户"),
+            ("import_customer", "导入客户"),
+            ("merge_customer", "合并客户"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["credit_code"],
+                condition=~models.Q(credit_code=""),
+                name="customers_unique_credit_code",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["owner", "-created_at", "-id"], name="cust_owner_created_idx"),
+            models.Index(fields=["-created_at", "-id"], name="cust_created_idx"),
+            models.Index(fields=["owner", "-receivable_total", "-id"], name="cust_owner_recv_idx"),
+            models.Index(fields=["-receivable_total", "-id"], name="cust_recv_idx"),
+            models.Index(fields=["owner", "next_followup_at"], name="cust_owner_nextfu_idx"),
+            models.Index(fields=["creator"], name="cust_creator_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def in_pool(self) -> bool:
+        return self.owner_id is None
+
+    @property
+    def receivables(self) -> list[tuple[str, str, Decimal]]:
+        return [
+            (k, str(label), getattr(self, f"receivable_{k}"))
+            for k, label in RECEIVABLE_KINDS.items()
+        ]
+
+
+class CustomerShare(models.Model):
+    """Read access to a customer granted to a colleague (SPEC §1 sharing)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="shares")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="customer_shares"
+    )
+    shared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "user"], name="customers_share_unique"),
+        ]
+        indexes = [models.Index(fields=["user", "customer"], name="cust_share_user_idx")]
+
+
+class Gender(models.TextChoices):
+    MALE = "male", _("男")
+    FEMALE = "female", _("女")
+    UNKNOWN = "unknown", _("未知")
+
+
+class Contact(models.Model):
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("客户"), on_delete=models.CASCADE, related_name="contacts"
+    )
+    name = models.CharField(_("姓名"), max_length=50)
+    mobile = models.CharField(_("手机"), max_length=30, blank=True, db_index=True)
+    phone = models.CharField(_("电话"), max_length=30, blank=True, db_index=True)
+    email = models.CharField(_("邮箱"), max_length=254, blank=True)
+    position = models.CharField(_("职位"), max_length=50, blank=True)
+    gender = models.CharField(
+        _("性别"), max_length=10, choices=Gender.choices, default=Gender.UNKNOWN
+    )
+    is_decision_maker = models.BooleanField(_("决策人"), default=False)
+    birthday = models.DateField(_("生日"), null=True, blank=True)
+    remark = models.CharField(_("备注"), max_length=500, blank=True)
+    is_primary = models.BooleanField(_("主联系人"), default=False)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("联系人")
+        verbose_name_plural = _("联系人")
+        ordering = ["-is_primary", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=models.Q(is_primary=True),
+                name="customers_one_primary_contact",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

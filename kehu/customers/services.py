@@ -1,0 +1,285 @@
+"""Customer writes (SPEC §2.2): create, update with optimistic locking, delete, share.
+
+Every function is keyword-only, atomic, validates through ``validation`` and writes the change log.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+
+from kehu.audit.models import Action
+from kehu.audit.services import record_change, snapshot
+from kehu.basics.regions import parse_address, region_centroid
+from kehu.core.attachments import attach_files, delete_attachments_of
+from kehu.core.errors import ApplicationError, Conflict, Forbidden, NotFound
+from kehu.core.registry import delete_refusal
+from kehu.core.services import BatchResult, run_batch
+from kehu.org.models import User
+from kehu.org.scope import can_manage_owner
+
+from .dedupe import find_duplicates, normalize_name
+from .models import Contact, Customer, CustomerShare
+from .selectors import customer_get
+from .validation import clean_coordinates, clean_customer_data, clean_regions
+
+SIMPLE_FIELDS = (
+    "name",
+    "legal_person",
+    "credit_code",
+    "bank_name",
+    "bank_account",
+    "industry",
+    "products",
+    "raw_materials",
+    "address",
+    "contact_name",
+    "contact_phone",
+    "level",
+    "source",
+    "remark",
+    "next_followup_at",
+)
+STALE_MESSAGE = "该客户已被他人修改，请刷新后重试"
+
+
+def _customer_snapshot(customer: Customer) -> dict[str, Any]:
+    data = snapshot(customer)
+    data.pop("name_normalized", None)
+    if customer.pk:
+        data["tags"] = sorted(t.pk for t in customer.tags.all())
+    return data
+
+
+def _check_credit_code(code: str, exclude_id: int | None) -> None:
+    if not code:
+        return
+    clash = Customer.objects.filter(credit_code=code).exclude(pk=exclude_id).first()
+    if clash:
+        raise ApplicationError(
+            "统一社会信用代码已存在",
+            code="duplicate_credit_code",
+            errors={"credit_code": [f"该统一社会信用代码已被客户「{clash.name}」使用"]},
+        )
+
+
+def _check_duplicates(cleaned: dict, *, exclude_id: int | None, changed: set[str]) -> None:
+    """Similar name or same phone: the user must confirm (SPEC §2.2)."""
+    name = cleaned.get("name") if "name" in changed else None
+    phone = cleaned.get("contact_phone") if "contact_phone" in changed else None
+    if not name and not phone:
+        return
+    matches = find_duplicates(name=name, phone=phone, exclude_id=exclude_id)
+    if matches:
+        raise ApplicationError(
+            "发现疑似重复的客户，请确认后再保存",
+            code="possible_duplicates",
+            extra={"matches": [m.as_public_dict() for m in matches]},
+        )
+
+
+def _apply_location(customer: Customer, cleaned: dict, data: dict) -> None:
+    """省/市/区 nest; coordinates default to the chosen division's centroid (SPEC §2.4)."""
+    keys = ("province", "city", "district")
+    if any(k in data for k in keys):
+        p, c, d = clean_regions(
+            data.get("province", customer.province),
+            data.get("city", customer.city),
+            data.get("district", customer.district),
+        )
+        customer.province, customer.city, customer.district = p, c, d
+    elif customer.province_id is None and cleaned.get("address"):
+        parsed = parse_address(cleaned["address"])
+        if parsed.get("province"):
+            customer.province_id = parsed["province"]
+            customer.city_id = parsed.get("city")
+            customer.district_id = parsed.get("district")
+    lon, lat = clean_coordinates(data.get("longitude"), data.get("latitude"))
+    if lon is not None and lat is not None:
+        customer.longitude, customer.latitude = lon, lat
+    elif any(k in data for k in keys) or customer.longitude is None:
+        region = customer.district_id or customer.city_id or customer.province_id
+        centroid = region_centroid(region) if region else None
+        customer.longitude, customer.latitude = centroid if centroid else (None, None)
+
+
+def _sync_primary_contact(customer: Customer) -> None:
+    """The primary contact mirrors 联系人 and 联系电话 (SPEC §5.3)."""
+    contact = customer.contacts.filter(is_primary=True).first()
+    if contact is None:
+        Contact.objects.create(
+            customer=customer,
+            name=customer.contact_name,
+            mobile=customer.contact_phone if customer.contact_phone.startswith("1") else "",
+            phone="" if customer.contact_phone.startswith("1") else customer.contact_phone,
+            is_primary=True,
+            is_decision_maker=True,
+            remark="自动添加",
+        )
+        return
+    contact.name = customer.contact_name
+    if customer.contact_phone.startswith("1"):
+        contact.mobile = customer.contact_phone
+    else:
+        contact.phone = customer.contact_phone
+    contact.save(update_fields=["name", "mobile", "phone"])
+
+
+def _require_manage(actor: User, customer: Customer) -> None:
+    if not can_manage_owner(actor, customer.owner_id):
+        raise Forbidden("只有负责人、其上级或管理员可以操作该客户")
+
+
+@transaction.atomic
+def customer_create(
+    *,
+    actor: User,
+    data: dict[str, Any],
+    files=(),
+    confirm_duplicates: bool = False,
+    owner: User | None = None,
+) -> Customer:
+    """Create a customer; the creator becomes its owner unless ``owner`` says otherwise."""
+    cleaned = clean_customer_data(data)
+    _check_credit_code(cleaned["credit_code"], None)
+    if not confirm_duplicates:
+        _check_duplicates(cleaned, exclude_id=None, changed={"name", "contact_phone"})
+    customer = Customer(creator=actor, owner=owner or actor)
+    for field in SIMPLE_FIELDS:
+        if field in cleaned:
+            setattr(customer, field, cleaned[field])
+    customer.referrer = data.get("referrer")
+    customer.name_normalized = normalize_name(customer.name)
+    _apply_location(customer, cleaned, data)
+    customer.save()
+    customer.tags.set(cleaned.get("tags") or [])
+    _sync_primary_contact(customer)
+    attach_files(actor=actor, obj=customer, files=files)
+    record_change(
+        actor=actor, action=Action.CREATE, obj=customer, after=_customer_snapshot(customer)
+    )
+    return customer
+
+
+@transaction.atomic
+def customer_update(
+    *,
+    actor: User,
+    customer: Customer,
+    data: dict[str, Any],
+    version: int | None,
+    files=(),
+    confirm_duplicates: bool = False,
+    partial: bool = False,
+) -> Customer:
+    """Update with optimistic locking: a stale ``version`` is refused and nothing is written."""
+    current = Customer.objects.select_for_update().filter(pk=customer.pk).first()
+    if current is None:
+        raise NotFound("客户不存在或无权查看")
+    _require_manage(actor, current)
+    if version is None:
+        raise ApplicationError("缺少版本号", errors={"version": ["请提供 version"]})
+    if current.version != version:
+        raise Conflict(
+            STALE_MESSAGE, code="stale_version", extra={"current_version": current.version}
+        )
+    cleaned = clean_customer_data(data, partial=partial)
+    before = _customer_snapshot(current)
+    if "credit_code" in cleaned:
+        _check_credit_code(cleaned["credit_code"], current.pk)
+    changed = {
+        f for f in ("name", "contact_phone") if f in cleaned and cleaned[f] != getattr(current, f)
+    }
+    if changed and not confirm_duplicates:
+        _check_duplicates(cleaned, exclude_id=current.pk, changed=changed)
+    for field in SIMPLE_FIELDS:
+        if field in cleaned:
+            setattr(current, field, cleaned[field])
+    if "referrer" in data:
+        current.referrer = data["referrer"]
+    current.name_normalized = normalize_name(current.name)
+    _apply_location(current, cleaned, data)
+    current.version = F("version") + 1
+    current.save()
+    current.refresh_from_db()
+    if "tags" in cleaned:
+        current.tags.set(cleaned["tags"])
+    _sync_primary_contact(current)
+    attach_files(actor=actor, obj=current, files=files)
+    record_change(
+        actor=actor,
+        action=Action.UPDATE,
+        obj=current,
+        before=before,
+        after=_customer_snapshot(current),
+    )
+    return current
+
+
+def customer_delete_refusal(customer: Customer) -> str | None:
+    """Why ``customer`` may not be deleted (SPEC §2.2), or None. Documents register guards."""
+    if customer.receivable_total != 0:
+        return "该客户有待收款金额，不能删除"
+    return delete_refusal(customer)
+
+
+@transaction.atomic
+def customer_delete(*, actor: User, customer: Customer) -> None:
+    current = Customer.objects.select_for_update().filter(pk=customer.pk).first()
+    if current is None:
+        raise NotFound("客户不存在或无权查看")
+    _require_manage(actor, current)
+    reason = customer_delete_refusal(current)
+    if reason:
+        raise ApplicationError(reason, code="in_use")
+    before = _customer_snapshot(current)
+    before["contacts"] = [snapshot(c) for c in current.contacts.all()]
+    record_change(actor=actor, action=Action.DELETE, obj=current, before=before)
+    delete_attachments_of(current)
+    current.delete()
+
+
+def customers_batch_delete(*, actor: User, ids: list[int]) -> BatchResult:
+    """Delete the deletable ones; report per refused customer why (SPEC §2.2)."""
+
+    def delete_one(pk: int) -> None:
+        customer_delete(actor=actor, customer=customer_get(user=actor, pk=pk))
+
+    return run_batch(ids, delete_one)
+
+
+@transaction.atomic
+def customer_share(*, actor: User, customer: Customer, user_ids: list[int]) -> list[User]:
+    """Replace the list of colleagues a customer is shared with (read access)."""
+    _require_manage(actor, customer)
+    wanted = list(dict.fromkeys(user_ids))
+    users = list(User.objects.filter(pk__in=wanted, is_active=True))
+    missing = set(wanted) - {u.pk for u in users}
+    if missing:
+        raise ApplicationError(
+            "所选员工不存在或已停用", errors={"user_ids": ["所选员工不存在或已停用"]}
+        )
+    if customer.owner_id in wanted:
+        raise ApplicationError(
+            "不能分享给客户的负责人", errors={"user_ids": ["不能分享给客户的负责人"]}
+        )
+    before = sorted(customer.shares.values_list("user_id", flat=True))
+    customer.shares.exclude(user_id__in=wanted).delete()
+    existing = set(customer.shares.values_list("user_id", flat=True))
+    CustomerShare.objects.bulk_create(
+        [
+            CustomerShare(customer=customer, user=u, shared_by=actor)
+            for u in users
+            if u.pk not in existing
+        ]
+    )
+    record_change(
+        actor=actor,
+        action=Action.SHARE,
+        obj=customer,
+        before={"shared_with": before},
+        after={"shared_with": sorted(wanted)},
+    )
+    return users

@@ -1,0 +1,118 @@
+"""The 客户列表 columns, as the seed shows them (SPEC §2.3)."""
+
+from __future__ import annotations
+
+import django_tables2 as tables
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+
+from kehu.core.tables import KehuTable, SelectColumn
+
+from . import masking
+from .models import Customer
+
+
+class MoneyColumn(tables.Column):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("attrs", {"td": {"class": "text-end"}, "th": {"class": "text-end"}})
+        super().__init__(*args, **kwargs)
+
+    def render(self, value):
+        return f"{value:,.2f}"
+
+
+class CustomerTable(KehuTable):
+    select = SelectColumn()
+    id = tables.Column(verbose_name="ID")
+    name = tables.Column(
+        verbose_name="客户名称", attrs={"td": {"class": "text-wrap", "style": "min-width:10rem"}}
+    )
+    contact_name = tables.Column(verbose_name="联系人", orderable=False)
+    contact_phone = tables.Column(verbose_name="联系电话", orderable=False)
+    status = tables.Column(verbose_name="状态")
+    industry = tables.Column(verbose_name="行业", orderable=False)
+    level = tables.Column(verbose_name="客户等级", orderable=False)
+    tags = tables.Column(verbose_name="标签", orderable=False, empty_values=())
+    receivable_total = MoneyColumn(verbose_name="待收款金额")
+    receivable_vehicle = MoneyColumn(verbose_name="整车订单", orderable=False)
+    receivable_parts = MoneyColumn(verbose_name="配件订单", orderable=False)
+    receivable_used_vehicle = MoneyColumn(verbose_name="二手车订单", orderable=False)
+    receivable_lease = MoneyColumn(verbose_name="租赁订单", orderable=False)
+    receivable_repair = MoneyColumn(verbose_name="维修订单", orderable=False)
+    receivable_maintenance = MoneyColumn(verbose_name="保养订单", orderable=False)
+    next_followup_at = tables.DateTimeColumn(verbose_name="下次跟进", format="Y-m-d H:i")
+    creator = tables.Column(verbose_name="创建人", orderable=False)
+    owner = tables.Column(verbose_name="负责人", orderable=False, default="公海")
+    created_at = tables.DateTimeColumn(verbose_name="创建时间", format="Y-m-d H:i")
+    actions = tables.Column(
+        verbose_name="操作",
+        orderable=False,
+        empty_values=(),
+        attrs={"td": {"class": "text-nowrap"}},
+    )
+
+    class Meta(KehuTable.Meta):
+        model = Customer
+        fields = [
+            "select",
+            "id",
+            "name",
+            "contact_name",
+            "contact_phone",
+            "status",
+            "industry",
+            "level",
+            "tags",
+            "receivable_total",
+            "receivable_vehicle",
+            "receivable_parts",
+            "receivable_used_vehicle",
+            "receivable_lease",
+            "receivable_repair",
+            "receivable_maintenance",
+            "next_followup_at",
+            "creator",
+            "owner",
+            "created_at",
+            "actions",
+        ]
+        order_by = ("-created_at",)
+
+    def render_name(self, record):
+        return format_html(
+            '<a href="{}">{}</a>', reverse("customer_detail", args=[record.pk]), record.name
+        )
+
+    def render_contact_phone(self, record):
+        return masking.customer_phone(record)
+
+    def render_status(self, record):
+        css = "bg-green-lt" if record.status == "won" else "bg-secondary-lt"
+        return format_html('<span class="badge {}">{}</span>', css, record.get_status_display())
+
+    def render_tags(self, record):
+        return format_html_join(
+            " ", '<span class="badge bg-blue-lt">{}</span>', ((t.name,) for t in record.tags.all())
+        )
+
+    def render_actions(self, record):
+        links = [
+            format_html(
+                '<a class="btn btn-sm btn-ghost-secondary" href="{}" hx-get="{}" hx-target="#modal-content">编辑</a>',
+                reverse("customer_edit", args=[record.pk]),
+                reverse("customer_edit", args=[record.pk]),
+            ),
+            format_html(
+                '<a class="btn btn-sm btn-ghost-secondary" href="{}?tab=followups">跟进</a>',
+                reverse("customer_detail", args=[record.pk]),
+            ),
+            format_html(
+                '<a class="btn btn-sm btn-ghost-danger" href="{}" hx-get="{}" hx-target="#modal-content">删除</a>',
+                reverse("customer_delete", args=[record.pk]),
+                reverse("customer_delete", args=[record.pk]),
+            ),
+        ]
+        return format_html(
+            '<div class="btn-list flex-nowrap">{}</div>',
+            format_html_join("", "{}", ((x,) for x in links)),
+        )

@@ -1,0 +1,31 @@
+from django.urls import include, path
+
+from kehu.core.urls import object_urls
+
+from . import views
+
+urlpatterns = [
+    path(
+        "customers/",
+        include(
+            object_urls(
+                "customer",
+                list=views.CustomerListView,
+                add=views.CustomerEditView,
+                detail=views.CustomerDetailView,
+                edit=views.CustomerEditView,
+                delete=views.CustomerDeleteView,
+                bulk={"delete": views.CustomerBulkDeleteView},
+            )
+        ),
+    ),
+    path(
+        "customers/duplicate-check/",
+        views.DuplicateCheckView.as_view(),
+        name="customer_duplicate_check",
+    ),
+    path("customers/<int:pk>/share/", views.CustomerShareView.as_view(), name="customer_share"),
+    path(
+        "attachments/<int:pk>/", views.AttachmentDownloadView.as_view(), name="attachment_download"
+    ),
+]

@@ -1,0 +1,197 @@
+"""客户列表 pages: declared on the generic views; rules stay in selectors and services."""
+
+from __future__ import annotations
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import FileResponse, Http404
+from django.shortcuts import render
+from django.views import View
+
+from kehu.audit.selectors import changelog_list
+from kehu.core import views as generic
+from kehu.core.attachments import attachment_for_download, attachments_of
+from kehu.core.errors import ApplicationError
+from kehu.core.htmx import saved_response
+from kehu.org.scope import can_manage_owner
+
+from . import filters, forms, masking, selectors, services, tables
+from .dedupe import find_duplicates
+
+
+class CustomerListView(generic.ObjectListView):
+    title = "客户列表"
+    url_name = "customer"
+    permission_required = "customers.view_customer"
+    add_permission = "customers.add_customer"
+    filterset_class = filters.CustomerFilterSet
+    table_class = tables.CustomerTable
+    tabs = [generic.Tab(k, v) for k, v in selectors.TABS.items()]
+    bulk_actions = [
+        generic.BulkAction(
+            "批量删除",
+            "customer_bulk_delete",
+            "customers.delete_customer",
+            confirm="确定删除勾选的客户吗？有待收款或单据的客户不会被删除。",
+            danger=True,
+        ),
+    ]
+    extra_buttons_template = "customers/_list_buttons.html"
+
+    def get_queryset(self, request):
+        return selectors.customer_list(user=request.user, tab=self.current_tab(request))
+
+
+class CustomerEditView(generic.ObjectEditView):
+    permission_required = "customers.change_customer"
+    form_class = forms.CustomerForm
+    form_template = "customers/_form_fields.html"
+    title_add, title_edit = "添加客户", "编辑客户"
+    modal_size = "modal-xl"
+
+    def get_permission_required(self):
+        return (
+            ("customers.change_customer",) if self.kwargs.get("pk") else ("customers.add_customer",)
+        )
+
+    def get_queryset(self, request):
+        return selectors.customer_list(user=request.user, tab="all")
+
+    def save(self, request, form, instance):
+        data = form.service_data()
+        common = {
+            "actor": request.user,
+            "data": data,
+            "files": form.cleaned_data.get("attachments") or [],
+            "confirm_duplicates": form.cleaned_data.get("confirm_duplicates") or False,
+        }
+        if instance is None:
+            return services.customer_create(**common)
+        return services.customer_update(
+            customer=instance, version=form.cleaned_data.get("version"), **common
+        )
+
+    def form_after_error(self, request, form, instance, exc: ApplicationError):
+        if exc.code != "possible_duplicates":
+            return form
+        data = request.POST.copy()
+        data["confirm_duplicates"] = "True"
+        confirmed = self.get_form(request, instance, data, request.FILES)
+        confirmed.is_valid()
+        return confirmed
+
+    def success_url(self, obj):
+        from django.urls import reverse
+
+        return reverse("customer_detail", args=[obj.pk])
+
+
+class CustomerDeleteView(generic.ObjectDeleteView):
+    permission_required = "customers.delete_customer"
+    success_url_name = "customer_list"
+
+    @staticmethod
+    def delete_service(*, actor, instance):
+        services.customer_delete(actor=actor, customer=instance)
+
+    def get_queryset(self, request):
+        return selectors.customer_list(user=request.user)
+
+
+class CustomerBulkDeleteView(generic.BulkActionView):
+    title = "批量删除客户"
+    permission_required = "customers.delete_customer"
+    batch_service = services.customers_batch_delete
+
+
+class CustomerDetailView(LoginRequiredMixin, View):
+    """客户画像 (first version: header, summary, contacts, attachments, log)."""
+
+    TABS = [("contacts", "联系人"), ("attachments", "附件"), ("log", "日志")]
+
+    def get(self, request, pk):
+        customer = selectors.customer_get(user=request.user, pk=pk)
+        tab = request.GET.get("tab", "contacts")
+        if tab not in dict(self.TABS):
+            tab = "contacts"
+        contacts = [(c, masking.contact_fields(customer, c)) for c in customer.contacts.all()]
+        log = list(
+            changelog_list(
+                user=request.user, object_type="customers.customer", object_id=customer.pk
+            )[:50]
+        )
+        for entry in log:
+            entry.display_changes = masking.mask_log_changes(
+                entry.changes, masking.is_masked(customer)
+            )
+        context = {
+            "title": customer.name,
+            "customer": customer,
+            "phone": masking.customer_phone(customer),
+            "tabs": self.TABS,
+            "tab": tab,
+            "contacts": contacts,
+            "attachments": attachments_of(customer),
+            "log": log,
+            "shared_with": selectors.shared_users(customer),
+            "can_manage": can_manage_owner(request.user, customer.owner_id),
+        }
+        return render(request, "customers/customer_detail.html", context)
+
+
+class DuplicateCheckView(LoginRequiredMixin, View):
+    """查重: anybody learns that a customer exists and who has it, nothing more (SPEC §2.3)."""
+
+    def get(self, request):
+        form = forms.DuplicateCheckForm(request.GET or None)
+        matches = None
+        if form.is_bound and form.is_valid():
+            matches = find_duplicates(
+                name=form.cleaned_data["name"], phone=form.cleaned_data["phone"]
+            )
+        template = "customers/htmx/duplicate_check.html"
+        return render(request, template, {"form": form, "matches": matches})
+
+
+class CustomerShareView(LoginRequiredMixin, View):
+    def get_customer(self, request, pk):
+        return selectors.customer_get(user=request.user, pk=pk)
+
+    def get(self, request, pk):
+        customer = self.get_customer(request, pk)
+        form = forms.ShareForm(initial={"users": selectors.shared_users(customer)})
+        return render(
+            request, "customers/htmx/share_modal.html", {"form": form, "customer": customer}
+        )
+
+    def post(self, request, pk):
+        customer = self.get_customer(request, pk)
+        form = forms.ShareForm(request.POST)
+        error = ""
+        if form.is_valid():
+            try:
+                services.customer_share(
+                    actor=request.user,
+                    customer=customer,
+                    user_ids=[u.pk for u in form.cleaned_data["users"]],
+                )
+            except ApplicationError as exc:
+                error = exc.message
+            else:
+                return saved_response(message="已更新分享")
+        return render(
+            request,
+            "customers/htmx/share_modal.html",
+            {"form": form, "customer": customer, "error": error},
+            status=400,
+        )
+
+
+class AttachmentDownloadView(LoginRequiredMixin, View):
+    def get(self, request, pk):
+        try:
+            attachment = attachment_for_download(user=request.user, pk=pk)
+        except ApplicationError as exc:
+            raise Http404 from exc
+        return FileResponse(
+            attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name
+        )
