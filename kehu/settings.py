@@ -82,6 +82,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "kehu.core.middleware.RequestContextMiddleware",
+    "kehu.core.middleware.ApplicationErrorMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 

@@ -33,3 +33,23 @@ class RequestContextMiddleware(MiddlewareMixin):
             _request_id.reset(tokens[0])
             _remote_addr.reset(tokens[1])
         return response
+
+
+class ApplicationErrorMiddleware(MiddlewareMixin):
+    """Web pages: an ApplicationError that escapes a view becomes 404/403/4xx, never a 500."""
+
+    def process_exception(self, request, exception):
+        from django.core.exceptions import PermissionDenied
+        from django.http import Http404
+        from django.shortcuts import render
+
+        from .errors import ApplicationError
+
+        if not isinstance(exception, ApplicationError) or request.path.startswith("/api/"):
+            return None
+        if exception.status == 404:
+            raise Http404(exception.message) from exception
+        if exception.status == 403:
+            raise PermissionDenied(exception.message) from exception
+        template = "core/htmx/error_modal.html" if getattr(request, "htmx", False) else "core/error.html"
+        return render(request, template, {"message": exception.message}, status=exception.status)

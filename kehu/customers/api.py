@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import QueryDict
 from ninja import File, Router
 from ninja.files import UploadedFile
+from ninja.responses import Status
 
 from kehu.core.api import Page, paginate
 from kehu.core.errors import ApplicationError, Forbidden
@@ -150,7 +151,7 @@ def create_customer(request, payload: CustomerIn):
         data=_service_data(payload, partial=False),
         confirm_duplicates=payload.confirm_duplicates,
     )
-    return 201, customer_out(selectors.customer_get(user=request.user, pk=customer.pk))
+    return Status(201, customer_out(selectors.customer_get(user=request.user, pk=customer.pk)))
 
 
 @router.get("/customers/{int:customer_id}", response={200: CustomerOut, **ERRORS})
@@ -180,7 +181,7 @@ def delete_customer(request, customer_id: int):
     if not request.user.has_perm("customers.delete_customer"):
         raise Forbidden()
     services.customer_delete(actor=request.user, customer=customer)
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/customers/batch-delete", response={200: BatchOut, **ERRORS})
@@ -219,4 +220,6 @@ def upload_attachment(request, customer_id: int, file: File[UploadedFile]):
     if not can_manage_owner(request.user, customer.owner_id):
         raise Forbidden()
     (attachment,) = attach_files(actor=request.user, obj=customer, files=[file])
-    return 201, {"id": attachment.pk, "name": attachment.original_name, "size": attachment.size}
+    return Status(
+        201, {"id": attachment.pk, "name": attachment.original_name, "size": attachment.size}
+    )

@@ -225,6 +225,9 @@ class CustomerShare(models.Model):
         ]
         indexes = [models.Index(fields=["user", "customer"], name="cust_share_user_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.customer_id} → {self.user_id}"
+
 
 class Gender(models.TextChoices):
     MALE = "male", _("男")

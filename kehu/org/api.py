@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import authenticate
 from django.db.models import Q
 from ninja import Router
+from ninja.responses import Status
 
 from kehu.core.api import Page, paginate
 
@@ -13,13 +14,15 @@ from .schemas import DepartmentNode, ErrorOut, MeOut, TokenIn, TokenOut, UserOut
 router = Router(tags=["组织与认证"])
 
 
-@router.post("/auth/token", auth=None, response={200: TokenOut, 400: ErrorOut, 401: ErrorOut, 429: ErrorOut})
+@router.post(
+    "/auth/token", auth=None, response={200: TokenOut, 400: ErrorOut, 401: ErrorOut, 429: ErrorOut}
+)
 def obtain_token(request, payload: TokenIn):
     """Exchange username and password for a Bearer token (failed attempts are throttled)."""
     user = authenticate(request, username=payload.username, password=payload.password)
     if user is None or not user.is_active:
-        return 401, {"detail": "用户名或密码错误", "errors": {}}
-    return 200, {"token": issue_token(user)}
+        return Status(401, {"detail": "用户名或密码错误", "errors": {}})
+    return Status(200, {"token": issue_token(user)})
 
 
 @router.get("/me", response=MeOut)
@@ -39,7 +42,9 @@ def me(request):
 
 
 @router.get("/users", response=Page[UserOut])
-def users(request, q: str = "", department_id: int | None = None, page: int = 1, page_size: int = 100):
+def users(
+    request, q: str = "", department_id: int | None = None, page: int = 1, page_size: int = 100
+):
     """Active users, for pickers."""
     qs = selectors.user_list(active_only=True).order_by("id")
     if q:
@@ -51,7 +56,10 @@ def users(request, q: str = "", department_id: int | None = None, page: int = 1,
         page,
         page_size,
         lambda u: UserOut(
-            id=u.pk, username=u.username, name=u.display_name, department_id=u.department_id,
+            id=u.pk,
+            username=u.username,
+            name=u.display_name,
+            department_id=u.department_id,
             department_name=u.department.name if u.department else None,
         ).model_dump(),
     )

@@ -24,7 +24,10 @@ def test_admin_dashboard(page, live_server, demo_users, login, screenshot):
     # The assets really loaded: the scripts ran and Tabler's stylesheet styles the sidebar.
     assert page.evaluate("typeof window.htmx") == "object"
     assert page.evaluate("typeof window.tabler") == "object"
-    assert page.evaluate("getComputedStyle(document.querySelector('aside.navbar-vertical')).position") == "fixed"
+    assert (
+        page.evaluate("getComputedStyle(document.querySelector('aside.navbar-vertical')).position")
+        == "fixed"
+    )
 
     nav = sidebar(page)
     for menu in ("客户关系管理", "售后管理", "系统设置"):
@@ -58,12 +61,15 @@ def test_department_modal_add_and_refused_delete(page, live_server, demo_users, 
     page.locator("[data-testid=modal-submit]").click()
 
     expect(modal).to_be_hidden()
+    expect(page.locator(".modal-backdrop")).to_have_count(0)
     expect(rows.filter(has_text="测试部门")).to_have_count(1)
     assert page.evaluate("window.kehuNoReload") is True
     screenshot(page, "smoke-department-added")
 
     # 销售部 has members (manager1) and sub-departments: the service refuses to delete it.
-    sales_row = rows.filter(has=page.locator("td:nth-child(2)", has_text=re.compile(r"^\s*销售部\s*$")))
+    sales_row = rows.filter(
+        has=page.locator("td:nth-child(2)", has_text=re.compile(r"^\s*销售部\s*$"))
+    )
     expect(sales_row).to_have_count(1)
     sales_row.get_by_role("link", name="删除").click()
     expect(modal).to_be_visible()

@@ -1,0 +1,54 @@
+import pytest
+
+from kehu.customers.dedupe import find_duplicates, normalize_name
+from kehu.customers.models import Contact
+
+
+@pytest.mark.parametrize(
+    ("raw", "normalised"),
+    [
+        ("厦门恒通物流有限公司", "厦门恒通物流"),
+        ("厦门恒通物流有限责任公司", "厦门恒通物流"),
+        ("厦门 恒通（物流）股份有限公司", "厦门恒通物流"),
+        ("ＡＢＣ叉车　集团公司", "abc叉车"),
+        ("恒通木器厂", "恒通木器"),
+        ("公司", "公司"),
+    ],
+)
+def test_normalize_name(raw, normalised):
+    assert normalize_name(raw) == normalised
+
+
+@pytest.mark.django_db
+def test_exact_and_near_name_matches(make_customer):
+    a = make_customer(name="厦门恒通物流有限公司")
+    b = make_customer(name="上海华东叉车有限公司")
+    make_customer(name="完全无关的公司")
+    exact = find_duplicates(name="厦门恒通物流股份有限公司")
+    assert [(m.id, m.reason) for m in exact] == [(a.id, "name_exact")]
+    # substring both ways
+    assert {m.id for m in find_duplicates(name="恒通物流")} == {a.id}
+    assert b.id in {m.id for m in find_duplicates(name="华东叉车")}
+    assert b.id in {m.id for m in find_duplicates(name="新上海华东叉车")}
+
+
+@pytest.mark.django_db
+def test_phone_matches_customer_and_every_contact(make_customer):
+    a = make_customer(name="甲公司", contact_phone="13912345678")
+    b = make_customer(name="乙公司")
+    Contact.objects.create(customer=b, name="李四", mobile="13787654321")
+    Contact.objects.create(customer=b, name="王五", phone="0592-5551234")
+    assert [m.id for m in find_duplicates(phone="139 1234 5678")] == [a.id]
+    assert [m.id for m in find_duplicates(phone="13787654321")] == [b.id]
+    assert [m.id for m in find_duplicates(phone="05925551234")] == [b.id]
+    assert find_duplicates(phone="13000000000") == []
+
+
+@pytest.mark.django_db
+def test_match_answer_has_no_contact_data(make_customer, org):
+    make_customer(owner="sales2", name="乙方叉车有限公司", contact_phone="13912345670")
+    (match,) = find_duplicates(name="乙方叉车")
+    public = match.as_public_dict()
+    assert set(public) == {"name", "owner_name", "in_pool", "status", "created_at", "reason"}
+    assert public["owner_name"] == org["sales2"].display_name
+    assert "13912345670" not in str(public)

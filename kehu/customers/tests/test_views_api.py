@@ -1,0 +1,232 @@
+import json
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from kehu.basics.models import DictEntry, DictKind
+from kehu.customers.models import Customer
+
+XSS = '<script>alert("x")</script>'
+
+
+def post_json(client, url, data, method="post"):
+    return getattr(client, method)(url, json.dumps(data), content_type="application/json")
+
+
+def test_list_page_text_sorting_and_constant_queries(org, make_customer, client_for):
+    client = client_for("sales1")
+    for i in range(3):
+        make_customer(name=f"少量客户{i}")
+    with CaptureQueriesContext(connection) as few:
+        response = client.get("/customers/")
+    assert "显示第 1 到第 3 条记录，总共 3 条记录" in response.content.decode()
+    for i in range(30):
+        make_customer(
+            name=f"大量客户{i}",
+            tags=[str(t.pk) for t in DictEntry.objects.filter(kind=DictKind.TAG)[:2]],
+        )
+    with CaptureQueriesContext(connection) as many:
+        response = client.get("/customers/?per_page=50")
+    assert "总共 33 条记录" in response.content.decode()
+    assert len(many) == len(few)
+    Customer.objects.filter(name="少量客户1").update(receivable_total=500)
+    html = client.get("/customers/?sort=-receivable_total&per_page=100").content.decode()
+    assert html.index("少量客户1") < html.index("少量客户2") < html.index("少量客户0")
+    html = client.get("/customers/?sort=receivable_total&per_page=100").content.decode()
+    assert html.index("少量客户1") > html.index("少量客户2")
+
+
+def test_search_panel_filters_are_in_the_url(org, make_customer, client_for, level_a):
+    make_customer(name="甲公司", level=str(level_a.pk), contact_phone="13911112222")
+    make_customer(name="乙公司")
+    client = client_for("sales1")
+    html = client.get(f"/customers/?level={level_a.pk}").content.decode()
+    assert "甲公司" in html and "乙公司" not in html
+    html = client.get("/customers/?phone=1111").content.decode()
+    assert "甲公司" in html and "乙公司" not in html
+    body = client.get("/api/v1/customers?phone=1111").json()
+    assert [c["name"] for c in body["items"]] == ["甲公司"]
+    assert client.get("/api/v1/customers?ordering=-receivable_total").status_code == 200
+    bad = client.get("/api/v1/customers?ordering=password")
+    assert bad.status_code == 400 and "不支持的排序字段" in bad.json()["detail"]
+
+
+def test_form_create_shows_chinese_errors_and_saves_nothing(org, client_for):
+    client = client_for("sales1")
+    response = client.post(
+        "/customers/add/",
+        {"name": "", "contact_name": "张三", "contact_phone": "12345", "credit_code": "ABC"},
+        HTTP_HX_REQUEST="true",
+    )
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "请填写客户名称" in html or "这个字段是必填项" in html
+    assert Customer.objects.count() == 0
+    response = client.post(
+        "/customers/add/",
+        {"name": "好公司", "contact_name": "张三", "contact_phone": "12345", "credit_code": "ABC"},
+        HTTP_HX_REQUEST="true",
+    )
+    html = response.content.decode()
+    assert "联系电话格式不正确" in html and "统一社会信用代码应为18位" in html
+    assert Customer.objects.count() == 0
+
+
+def test_form_duplicate_warning_then_confirm(org, make_customer, client_for):
+    make_customer("sales2", name="厦门恒通物流有限公司")
+    client = client_for("sales1")
+    data = {
+        "name": "厦门恒通物流股份有限公司",
+        "contact_name": "张三",
+        "contact_phone": "13900001111",
+    }
+    response = client.post("/customers/add/", data, HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert "发现疑似重复的客户" in html and "厦门恒通物流有限公司" in html and "张业务" in html
+    assert 'name="confirm_duplicates" value="True"' in html
+    assert Customer.objects.count() == 1
+    response = client.post(
+        "/customers/add/", {**data, "confirm_duplicates": "True"}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 204 and "objectSaved" in response["HX-Trigger"]
+    assert Customer.objects.count() == 2
+
+
+def test_stale_form_is_refused(org, make_customer, client_for):
+    customer = make_customer(name="甲公司")
+    client = client_for("sales1")
+    base = {"name": "甲公司", "contact_name": "联系人", "contact_phone": customer.contact_phone}
+    assert (
+        client.post(
+            f"/customers/{customer.pk}/edit/",
+            {**base, "remark": "一", "version": 1},
+            HTTP_HX_REQUEST="true",
+        ).status_code
+        == 204
+    )
+    response = client.post(
+        f"/customers/{customer.pk}/edit/",
+        {**base, "remark": "二", "version": 1},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 409
+    assert "该客户已被他人修改" in response.content.decode()
+    customer.refresh_from_db()
+    assert customer.remark == "一"
+
+
+def test_xss_is_escaped_everywhere(org, make_customer, client_for):
+    customer = make_customer(name=f"恶意{XSS}公司", remark=XSS, legal_person=XSS)
+    client = client_for("sales1")
+    for url in ["/customers/", f"/customers/{customer.pk}/", f"/customers/{customer.pk}/?tab=log"]:
+        html = client.get(url).content.decode()
+        assert XSS not in html
+        assert "&lt;script&gt;" in html
+    assert (
+        client.get(f"/api/v1/customers/{customer.pk}").json()["remark"] == XSS
+    )  # JSON carries data, not markup
+
+
+@pytest.mark.parametrize(
+    ("payload", "field", "message"),
+    [
+        ({"credit_code": "91350100M000100Y44"}, "credit_code", "校验位"),
+        ({"contact_phone": "1234"}, "contact_phone", "联系电话格式不正确"),
+        ({"name": "长" * 101}, "name", "不能超过100个字符"),
+        ({"level": 999999}, "level", "客户等级不存在"),
+        ({"tags": [999999]}, "tags", "客户标签不存在"),
+        ({"bank_account": "abc"}, "bank_account", "数字和空格"),
+        ({"province": "999999"}, "province", "省份不存在"),
+    ],
+)
+def test_api_bad_input_is_400_in_chinese_and_creates_nothing(
+    org, client_for, payload, field, message
+):
+    client = client_for("sales1")
+    data = {"name": "合法公司", "contact_name": "张三", "contact_phone": "13900002222", **payload}
+    response = post_json(client, "/api/v1/customers", data)
+    assert response.status_code == 400
+    body = response.json()
+    assert message in " ".join(body["errors"][field])
+    assert Customer.objects.count() == 0
+
+
+def test_api_malformed_and_missing_fields(org, client_for):
+    client = client_for("sales1")
+    response = client.post("/api/v1/customers", "{not json", content_type="application/json")
+    assert response.status_code == 400 and "detail" in response.json()
+    response = post_json(client, "/api/v1/customers", {"name": "只有名字"})
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) >= {"contact_name", "contact_phone"}
+    assert Customer.objects.count() == 0
+
+
+def test_api_crud_round_trip_with_version(org, client_for):
+    client = client_for("sales1")
+    created = post_json(
+        client,
+        "/api/v1/customers",
+        {"name": "接口公司", "contact_name": "甲", "contact_phone": "13900003333"},
+    )
+    assert created.status_code == 201
+    body = created.json()
+    assert body["status"] == "open" and body["receivable_total"] == "0.00" and body["version"] == 1
+    cid = body["id"]
+    patched = post_json(
+        client, f"/api/v1/customers/{cid}", {"remark": "改", "version": 1}, method="patch"
+    )
+    assert patched.status_code == 200 and patched.json()["version"] == 2
+    stale = post_json(
+        client, f"/api/v1/customers/{cid}", {"remark": "旧", "version": 1}, method="patch"
+    )
+    assert stale.status_code == 409 and "已被他人修改" in stale.json()["detail"]
+    assert Customer.objects.get(pk=cid).remark == "改"
+    batch = post_json(client, "/api/v1/customers/batch-delete", {"ids": [cid, 424242]})
+    assert batch.status_code == 200
+    assert batch.json() == {
+        "done": [cid],
+        "refused": [{"id": 424242, "reason": "客户不存在或无权查看"}],
+    }
+
+
+def test_share_api_and_tabs(org, make_customer, client_for):
+    customer = make_customer("sales1")
+    client = client_for("sales1")
+    response = post_json(
+        client, f"/api/v1/customers/{customer.pk}/share", {"user_ids": [org["sales3"].pk]}
+    )
+    assert response.status_code == 200 and response.json() == {"user_ids": [org["sales3"].pk]}
+    assert client_for("sales3").get("/api/v1/customers?tab=shared_with_me").json()["count"] == 1
+    refused = post_json(
+        client_for("sales3"), f"/api/v1/customers/{customer.pk}/share", {"user_ids": []}
+    )
+    assert refused.status_code == 403
+
+
+def test_attachment_download_only_for_viewers(org, client_for, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    client = client_for("sales1")
+    response = client.post(
+        "/customers/add/",
+        {
+            "name": "附件公司",
+            "contact_name": "甲",
+            "contact_phone": "13900004444",
+            "attachments": [SimpleUploadedFile("报价.pdf", b"%PDF-1.4 hello")],
+        },
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 204
+    customer = Customer.objects.get(name="附件公司")
+    from kehu.core.models import Attachment
+
+    attachment = Attachment.objects.get(object_id=customer.pk)
+    download = client.get(f"/attachments/{attachment.pk}/")
+    assert download.status_code == 200 and b"".join(download.streaming_content) == b"%PDF-1.4 hello"
+    assert (
+        "报价.pdf" in download["Content-Disposition"]
+        or "filename*" in download["Content-Disposition"]
+    )
+    assert client_for("sales3").get(f"/attachments/{attachment.pk}/").status_code == 404
