@@ -33,10 +33,17 @@ class CustomerFilterSet(KehuFilterSet):
     owner = django_filters.ModelChoiceFilter(label="负责人", queryset=User.objects.all())
     creator = django_filters.ModelChoiceFilter(label="创建人", queryset=User.objects.all())
     province = django_filters.ModelChoiceFilter(
-        label="省", queryset=Region.objects.filter(level=Region.Level.PROVINCE)
+        label="省", queryset=Region.objects.filter(level=Region.Level.PROVINCE),
+        widget=forms.Select(attrs={"data-region": "province"}),
     )
-    city = django_filters.CharFilter(label="市（代码）", field_name="city_id")
-    district = django_filters.CharFilter(label="区（代码）", field_name="district_id")
+    city = django_filters.ModelChoiceFilter(
+        label="市", queryset=Region.objects.filter(level=Region.Level.CITY),
+        widget=forms.Select(attrs={"data-region": "city"}),
+    )
+    district = django_filters.ModelChoiceFilter(
+        label="区/县", queryset=Region.objects.filter(level=Region.Level.DISTRICT),
+        widget=forms.Select(attrs={"data-region": "district"}),
+    )
     created_from = django_filters.DateFilter(
         label="创建日期从", field_name="created_at", lookup_expr="date__gte", widget=DATE
     )
@@ -54,6 +61,17 @@ class CustomerFilterSet(KehuFilterSet):
     class Meta(KehuFilterSet.Meta):
         model = Customer
         fields: list[str] = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Render only the cities/districts under the chosen parents (the page script cascades).
+        data = self.data or {}
+        province, city = data.get("province") or "", data.get("city") or ""
+        form = self.form
+        form.fields["city"].queryset = Region.objects.filter(level=Region.Level.CITY, parent_id=province)
+        form.fields["district"].queryset = Region.objects.filter(
+            level=Region.Level.DISTRICT, parent_id__in=[x for x in (city, province) if x]
+        )
 
     def filter_q(self, queryset, name, value):
         value = value.strip()
