@@ -71,6 +71,16 @@ class CustomerEditView(generic.ObjectEditView):
         )
 
     def form_after_error(self, request, form, instance, exc: ApplicationError):
+        if exc.code == "stale_version" and instance is not None:
+            # Show what the other person saved next to what this form tried to save.
+            fresh = selectors.customer_get(user=request.user, pk=instance.pk)
+            exc.extra["current"] = [
+                (form.fields[name].label, getattr(fresh, name), form.cleaned_data.get(name))
+                for name in form.Meta.fields
+                if name in form.cleaned_data and name not in {"tags"}
+                and str(getattr(fresh, name) or "") != str(form.cleaned_data.get(name) or "")
+            ]
+            return form
         if exc.code != "possible_duplicates":
             return form
         data = request.POST.copy()

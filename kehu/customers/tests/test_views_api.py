@@ -112,7 +112,9 @@ def test_stale_form_is_refused(org, make_customer, client_for):
         HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 409
-    assert "该客户已被他人修改" in response.content.decode()
+    html = response.content.decode()
+    assert "该客户已被他人修改" in html
+    assert "他人保存的当前值" in html and "<td>一</td><td>二</td>" in html.replace("\n", "")
     customer.refresh_from_db()
     assert customer.remark == "一"
 
