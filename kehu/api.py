@@ -43,6 +43,13 @@ _PYDANTIC_MESSAGES = {
     "missing": "此字段为必填项",
     "json_invalid": "请求体不是有效的 JSON",
     "string_too_long": "内容过长",
+    "float_parsing": "请输入数字",
+    "float_type": "请输入数字",
+    "int_from_float": "请输入整数",
+    "decimal_type": "请输入有效的金额",
+    "decimal_max_digits": "金额位数过多",
+    "decimal_max_places": "最多两位小数",
+    "extra_forbidden": "不支持的字段",
     "int_parsing": "请输入整数",
     "int_type": "请输入整数",
     "decimal_parsing": "请输入有效的金额",
@@ -60,16 +67,43 @@ _PYDANTIC_MESSAGES = {
 }
 
 
+_PYDANTIC_BOUNDS = {
+    "string_too_short": "至少输入{min_length}个字符",
+    "too_short": "至少需要{min_length}项",
+    "too_long": "最多{max_length}项",
+    "greater_than": "必须大于{gt}",
+    "greater_than_equal": "不能小于{ge}",
+    "less_than": "必须小于{lt}",
+    "less_than_equal": "不能大于{le}",
+}
+
+
+def _pydantic_message(err: dict) -> str:
+    """A Chinese message for one pydantic error (validators already raise Chinese text)."""
+    kind = err.get("type", "")
+    ctx = err.get("ctx") or {}
+    if kind == "string_too_short" and ctx.get("min_length") == 1:
+        return "此字段不能为空"
+    if kind in _PYDANTIC_BOUNDS:
+        try:
+            return _PYDANTIC_BOUNDS[kind].format(**ctx)
+        except (KeyError, IndexError):
+            return "输入无效"
+    if kind in _PYDANTIC_MESSAGES:
+        return _PYDANTIC_MESSAGES[kind]
+    message = str(err.get("msg", ""))
+    if message.startswith("Value error, "):
+        message = message[len("Value error, ") :]
+    # pydantic's own English for a type not listed above: never shown to a Chinese user
+    return message if message and not message.isascii() else "输入无效"
+
+
 @api.exception_handler(NinjaValidationError)
 def on_validation_error(request, exc: NinjaValidationError):
     errors: dict[str, list[str]] = {}
     for err in exc.errors:
         field = _loc_to_field(err.get("loc", ()))
-        message = _PYDANTIC_MESSAGES.get(err.get("type", ""))
-        if message is None:
-            message = str(err.get("msg", "输入无效"))
-            if message.startswith("Value error, "):
-                message = message[len("Value error, ") :]
+        message = _pydantic_message(err)
         errors.setdefault(field, []).append(message)
     return _error(request, 400, "输入有误，请检查后重试", errors, "invalid")
 
@@ -101,7 +135,13 @@ def on_forbidden(request, exc):
 
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
-    return _error(request, exc.status_code, str(exc))
+    # django-ninja's own errors carry English text: the two a client can meet get Chinese.
+    message = str(exc)
+    if exc.status_code == 400 and message.startswith("Cannot parse request body"):
+        return _error(request, 400, "请求体不是有效的 JSON", code="invalid_json")
+    if exc.status_code == 403 and message.startswith("CSRF check"):
+        return _error(request, 403, "CSRF 校验失败，请刷新页面后重试", code="csrf")
+    return _error(request, exc.status_code, message)
 
 
 @api.exception_handler(json.JSONDecodeError)

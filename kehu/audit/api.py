@@ -26,7 +26,13 @@ class ChangeLogOut(Schema):
 
 
 @router.get("/audit", response=Page[ChangeLogOut])
-def audit(request, object_type: str | None = None, object_id: int | None = None, page: int = 1, page_size: int = 20):
+def audit(
+    request,
+    object_type: str | None = None,
+    object_id: int | None = None,
+    page: int = 1,
+    page_size: int = 20,
+):
     """Change-log entries; non-admins only for objects they may see (or their own actions)."""
     qs = selectors.changelog_list(user=request.user, object_type=object_type, object_id=object_id)
     return paginate(qs, page, page_size, lambda row: row)

@@ -32,8 +32,12 @@ class ChangeLogQuerySet(models.QuerySet):
 class ChangeLog(models.Model):
     created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     actor_name = models.CharField(_("操作人"), max_length=150, blank=True)
     action = models.CharField(_("动作"), max_length=20, choices=Action.choices)
@@ -52,7 +56,9 @@ class ChangeLog(models.Model):
         verbose_name = _("变更日志")
         verbose_name_plural = _("变更日志")
         ordering = ["-id"]
-        indexes = [models.Index(fields=["object_type", "object_id", "-id"], name="audit_object_idx")]
+        indexes = [
+            models.Index(fields=["object_type", "object_id", "-id"], name="audit_object_idx")
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.object_repr}"

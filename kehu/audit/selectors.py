@@ -10,7 +10,9 @@ from kehu.core.registry import log_visibility
 from .models import ChangeLog
 
 
-def changelog_list(*, user, object_type: str | None = None, object_id: int | None = None) -> QuerySet[ChangeLog]:
+def changelog_list(
+    *, user, object_type: str | None = None, object_id: int | None = None
+) -> QuerySet[ChangeLog]:
     qs = ChangeLog.objects.select_related("actor")
     if object_type:
         qs = qs.filter(object_type=object_type)

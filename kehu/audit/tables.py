@@ -13,12 +13,23 @@ class ChangeLogTable(KehuTable):
     action = tables.Column(verbose_name="动作")
     object_type = tables.Column(verbose_name="对象类型")
     object_repr = tables.Column(verbose_name="对象")
-    changes = tables.Column(verbose_name="变更", orderable=False, attrs={"td": {"class": "text-wrap"}})
+    changes = tables.Column(
+        verbose_name="变更", orderable=False, attrs={"td": {"class": "text-wrap"}}
+    )
     message = tables.Column(verbose_name="说明")
 
     class Meta(KehuTable.Meta):
         model = ChangeLog
-        fields = ["id", "created_at", "actor_name", "action", "object_type", "object_repr", "changes", "message"]
+        fields = [
+            "id",
+            "created_at",
+            "actor_name",
+            "action",
+            "object_type",
+            "object_repr",
+            "changes",
+            "message",
+        ]
 
     def render_changes(self, value):
         return format_html_join(

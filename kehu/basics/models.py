@@ -52,8 +52,12 @@ class Region(models.Model):
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
     )
-    longitude = models.DecimalField(_("经度"), max_digits=10, decimal_places=6, null=True, blank=True)
-    latitude = models.DecimalField(_("纬度"), max_digits=10, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(
+        _("经度"), max_digits=10, decimal_places=6, null=True, blank=True
+    )
+    latitude = models.DecimalField(
+        _("纬度"), max_digits=10, decimal_places=6, null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("行政区划")

@@ -20,18 +20,21 @@ from .models import DictEntry
 def dict_entry_save(*, actor, instance: DictEntry | None, data: dict[str, Any]) -> DictEntry:
     entry = instance or DictEntry()
     before = snapshot(entry) if instance else None
+    if instance is not None and "kind" in data and data["kind"] != instance.kind:
+        raise ApplicationError("字典类型不能修改", errors={"kind": ["字典类型不能修改"]})
     for field in ("kind", "name", "sort", "is_active", "remark"):
         if field in data:
             setattr(entry, field, data[field])
     entry.name = (entry.name or "").strip()
-    if instance is not None and instance.kind != entry.kind:
-        raise ApplicationError("字典类型不能修改", errors={"kind": ["字典类型不能修改"]})
     if DictEntry.objects.filter(kind=entry.kind, name=entry.name).exclude(pk=entry.pk).exists():
         raise ApplicationError("该字典项已存在", errors={"name": ["同类型下已有同名字典项"]})
     validated_save(entry, validate_constraints=False)
     record_change(
-        actor=actor, action=Action.UPDATE if instance else Action.CREATE, obj=entry,
-        before=before, after=snapshot(entry),
+        actor=actor,
+        action=Action.UPDATE if instance else Action.CREATE,
+        obj=entry,
+        before=before,
+        after=snapshot(entry),
     )
     return entry
 

@@ -9,8 +9,11 @@ urlpatterns = [
         "dictionaries/",
         include(
             object_urls(
-                "dictentry", list=views.DictEntryListView, add=views.DictEntryEditView,
-                edit=views.DictEntryEditView, delete=views.DictEntryDeleteView,
+                "dictentry",
+                list=views.DictEntryListView,
+                add=views.DictEntryEditView,
+                edit=views.DictEntryEditView,
+                delete=views.DictEntryDeleteView,
             )
         ),
     ),

@@ -51,5 +51,7 @@ class ApplicationErrorMiddleware(MiddlewareMixin):
             raise Http404(exception.message) from exception
         if exception.status == 403:
             raise PermissionDenied(exception.message) from exception
-        template = "core/htmx/error_modal.html" if getattr(request, "htmx", False) else "core/error.html"
+        template = (
+            "core/htmx/error_modal.html" if getattr(request, "htmx", False) else "core/error.html"
+        )
         return render(request, template, {"message": exception.message}, status=exception.status)

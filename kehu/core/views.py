@@ -29,6 +29,7 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
@@ -74,8 +75,11 @@ class KehuViewMixin(LoginRequiredMixin, PermissionRequiredMixin):
         return self.request.user.has_perms(self.get_permission_required())
 
     def handle_no_permission(self):
+        # Anonymous visitors go to the login page; signed-in users without the permission get 403.
         if not self.request.user.is_authenticated:
-            return super(PermissionRequiredMixin, self).handle_no_permission()
+            return redirect_to_login(
+                self.request.get_full_path(), self.get_login_url(), self.get_redirect_field_name()
+            )
         return super().handle_no_permission()
 
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, user_logged_in
 from django.db.models import Q
 from ninja import Router
 from ninja.responses import Status
@@ -22,6 +22,9 @@ def obtain_token(request, payload: TokenIn):
     user = authenticate(request, username=payload.username, password=payload.password)
     if user is None or not user.is_active:
         return Status(401, {"detail": "用户名或密码错误", "errors": {}})
+    # A successful sign-in, as on the login page: resets the throttle's failure count (axes)
+    # and records last_login, without opening a session.
+    user_logged_in.send(sender=user.__class__, request=request, user=user)
     return Status(200, {"token": issue_token(user)})
 
 

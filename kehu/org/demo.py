@@ -27,10 +27,18 @@ def seed() -> dict[str, User]:
     depts = {
         "总经办": head,
         "销售部": sales,
-        "销售一部": Department.objects.get_or_create(name="销售一部", parent=sales, defaults={"sort": 1})[0],
-        "销售二部": Department.objects.get_or_create(name="销售二部", parent=sales, defaults={"sort": 2})[0],
-        "售后部": Department.objects.get_or_create(name="售后部", parent=None, defaults={"sort": 3})[0],
-        "财务部": Department.objects.get_or_create(name="财务部", parent=None, defaults={"sort": 4})[0],
+        "销售一部": Department.objects.get_or_create(
+            name="销售一部", parent=sales, defaults={"sort": 1}
+        )[0],
+        "销售二部": Department.objects.get_or_create(
+            name="销售二部", parent=sales, defaults={"sort": 2}
+        )[0],
+        "售后部": Department.objects.get_or_create(
+            name="售后部", parent=None, defaults={"sort": 3}
+        )[0],
+        "财务部": Department.objects.get_or_create(
+            name="财务部", parent=None, defaults={"sort": 4}
+        )[0],
     }
     users: dict[str, User] = {}
     for i, (username, (name, dept, role_code, superuser)) in enumerate(DEMO_USERS.items(), start=1):

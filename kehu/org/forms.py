@@ -10,7 +10,9 @@ from .models import Department, Role, User
 
 class UserForm(KehuModelForm):
     password = forms.CharField(
-        label="密码", required=False, widget=forms.PasswordInput(render_value=False),
+        label="密码",
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
         help_text="新员工必填；编辑时留空表示不修改",
     )
 
@@ -41,5 +43,13 @@ class RoleForm(KehuModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["permissions"].queryset = Permission.objects.filter(
-            content_type__app_label__in=["org", "basics", "audit", "customers", "followups", "sales", "aftersales"]
+            content_type__app_label__in=[
+                "org",
+                "basics",
+                "audit",
+                "customers",
+                "followups",
+                "sales",
+                "aftersales",
+            ]
         ).select_related("content_type")

@@ -12,7 +12,13 @@ class LoginForm(AuthenticationForm):
         super().__init__(*args, **kwargs)
         self.fields["username"].label = "用户名"
         self.fields["password"].label = "密码"
-        self.fields["username"].widget.attrs.update({"class": "form-control", "placeholder": "用户名", "autofocus": True})
+        self.fields["username"].widget.attrs.update(
+            {"class": "form-control", "placeholder": "用户名", "autofocus": True}
+        )
         self.fields["password"].widget = forms.PasswordInput(
-            attrs={"class": "form-control", "placeholder": "密码", "autocomplete": "current-password"}
+            attrs={
+                "class": "form-control",
+                "placeholder": "密码",
+                "autocomplete": "current-password",
+            }
         )

@@ -29,11 +29,19 @@ class DataScope(models.TextChoices):
 class Department(models.Model):
     name = models.CharField(_("部门名称"), max_length=50)
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级部门"), null=True, blank=True, on_delete=models.PROTECT,
+        "self",
+        verbose_name=_("上级部门"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="children",
     )
     leader = models.ForeignKey(
-        "org.User", verbose_name=_("部门负责人"), null=True, blank=True, on_delete=models.SET_NULL,
+        "org.User",
+        verbose_name=_("部门负责人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="led_departments",
     )
     sort = models.PositiveIntegerField(_("排序"), default=0)
@@ -44,7 +52,9 @@ class Department(models.Model):
         verbose_name_plural = _("部门")
         ordering = ["sort", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["parent", "name"], name="org_department_unique_name_in_parent"),
+            models.UniqueConstraint(
+                fields=["parent", "name"], name="org_department_unique_name_in_parent"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -75,7 +85,11 @@ class User(AbstractUser):
     name = models.CharField(_("姓名"), max_length=50, blank=True)
     mobile = models.CharField(_("手机"), max_length=20, blank=True)
     department = models.ForeignKey(
-        Department, verbose_name=_("部门"), null=True, blank=True, on_delete=models.PROTECT,
+        Department,
+        verbose_name=_("部门"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="members",
     )
     roles = models.ManyToManyField(Role, verbose_name=_("角色"), blank=True, related_name="users")
@@ -130,6 +144,9 @@ class ApiToken(models.Model):
     class Meta:
         verbose_name = _("API 令牌")
         verbose_name_plural = _("API 令牌")
+
+    def __str__(self) -> str:
+        return f"{self.prefix}…"
 
     @staticmethod
     def hash(raw: str) -> str:

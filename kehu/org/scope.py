@@ -51,19 +51,23 @@ def scope_owner_ids(user: User) -> set[int] | None:
 
     The user is always included. Departments the user leads widen nothing by themselves: the
     role's data scope decides (SPEC §1), but subordinates are always within scope of a leader
-    whose scope is at least ``dept_and_below``.
+    whose scope is ``dept_and_below`` (its "下属部门" are also the departments it leads, even
+    outside its own department, so the subordinates tab never hides a subordinate's records).
     """
     scope = user.data_scope
     if scope == DataScope.ALL:
         return None
     ids = {user.pk}
-    if user.department_id is None or scope == DataScope.SELF:
+    if scope == DataScope.SELF:
         return ids
     if scope == DataScope.DEPT:
-        departments = {user.department_id}
+        departments = {user.department_id} if user.department_id is not None else set()
     else:
-        departments = descendants_of([user.department_id])
-    ids.update(User.objects.filter(department_id__in=departments).values_list("id", flat=True))
+        roots = [user.department_id] if user.department_id is not None else []
+        roots += Department.objects.filter(leader=user).values_list("id", flat=True)
+        departments = descendants_of(roots)
+    if departments:
+        ids.update(User.objects.filter(department_id__in=departments).values_list("id", flat=True))
     return ids
 
 

@@ -13,7 +13,9 @@ def user_list(*, active_only: bool = False) -> QuerySet[User]:
 
 
 def department_list() -> QuerySet[Department]:
-    return Department.objects.select_related("parent", "leader").annotate(member_count=Count("members"))
+    return Department.objects.select_related("parent", "leader").annotate(
+        member_count=Count("members")
+    )
 
 
 def role_list() -> QuerySet[Role]:
@@ -23,7 +25,13 @@ def role_list() -> QuerySet[Role]:
 def department_tree_rows() -> list[dict]:
     """Departments as nested ``{id, name, parent_id, leader_id, children: [...]}`` dicts."""
     rows = {
-        d.pk: {"id": d.pk, "name": d.name, "parent_id": d.parent_id, "leader_id": d.leader_id, "children": []}
+        d.pk: {
+            "id": d.pk,
+            "name": d.name,
+            "parent_id": d.parent_id,
+            "leader_id": d.leader_id,
+            "children": [],
+        }
         for d in Department.objects.order_by("sort", "id")
     }
     roots = []

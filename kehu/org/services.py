@@ -34,7 +34,9 @@ def user_save(*, actor: User, instance: User | None, data: dict[str, Any]) -> Us
         try:
             validate_password(password, user)
         except ValidationError as exc:
-            raise ApplicationError("密码不符合要求", errors={"password": list(exc.messages)}) from exc
+            raise ApplicationError(
+                "密码不符合要求", errors={"password": list(exc.messages)}
+            ) from exc
         user.set_password(password)
     validated_save(user, exclude=["password"])
     if "roles" in data:
@@ -44,13 +46,16 @@ def user_save(*, actor: User, instance: User | None, data: dict[str, Any]) -> Us
         action=Action.UPDATE if instance else Action.CREATE,
         obj=user,
         before=before,
-        after=snapshot(user, [f for f in USER_FIELDS]) | {"roles": sorted(r.pk for r in user.roles.all())},
+        after=snapshot(user, [f for f in USER_FIELDS])
+        | {"roles": sorted(r.pk for r in user.roles.all())},
     )
     return user
 
 
 @transaction.atomic
-def department_save(*, actor: User, instance: Department | None, data: dict[str, Any]) -> Department:
+def department_save(
+    *, actor: User, instance: Department | None, data: dict[str, Any]
+) -> Department:
     """Create or update a department; its parent may not be itself or one of its descendants."""
     dept = instance or Department()
     before = snapshot(dept) if instance else None
@@ -91,10 +96,15 @@ def department_delete(*, actor: User, instance: Department) -> None:
 def role_save(*, actor: User, instance: Role | None, data: dict[str, Any]) -> Role:
     role = instance or Role()
     before = snapshot(role) if instance else None
+    builtin_code = instance.code if instance is not None and instance.is_builtin else None
+    if builtin_code is not None and data.get("code", builtin_code) != builtin_code:
+        # The built-in roles are found by their code (roles.sync_builtin_roles).
+        message = "内置角色的代码不能修改"
+        raise ApplicationError(message, errors={"code": [message]})
     for field in ("name", "code", "data_scope", "is_admin", "remark"):
         if field in data:
             setattr(role, field, data[field])
-    if instance is not None and instance.is_builtin and instance.code == "admin":
+    if builtin_code == "admin":
         role.is_admin = True  # the admin role always keeps every permission
     validated_save(role)
     if "permissions" in data:

@@ -5,13 +5,23 @@ from kehu.core.urls import object_urls
 from . import views
 
 urlpatterns = [
-    path("users/", include(object_urls("user", list=views.UserListView, add=views.UserEditView, edit=views.UserEditView))),
+    path(
+        "users/",
+        include(
+            object_urls(
+                "user", list=views.UserListView, add=views.UserEditView, edit=views.UserEditView
+            )
+        ),
+    ),
     path(
         "departments/",
         include(
             object_urls(
-                "department", list=views.DepartmentListView, add=views.DepartmentEditView,
-                edit=views.DepartmentEditView, delete=views.DepartmentDeleteView,
+                "department",
+                list=views.DepartmentListView,
+                add=views.DepartmentEditView,
+                edit=views.DepartmentEditView,
+                delete=views.DepartmentDeleteView,
             )
         ),
     ),
@@ -19,7 +29,10 @@ urlpatterns = [
         "roles/",
         include(
             object_urls(
-                "role", list=views.RoleListView, add=views.RoleEditView, edit=views.RoleEditView,
+                "role",
+                list=views.RoleListView,
+                add=views.RoleEditView,
+                edit=views.RoleEditView,
                 delete=views.RoleDeleteView,
             )
         ),

@@ -4,33 +4,61 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='ChangeLog',
+            name="ChangeLog",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='时间')),
-                ('actor_name', models.CharField(blank=True, max_length=150, verbose_name='操作人')),
-                ('action', models.CharField(choices=[('create', '创建'), ('update', '修改'), ('delete', '删除'), ('to_pool', '放入公海'), ('claim', '领取'), ('transfer', '转移'), ('import', '导入'), ('share', '分享'), ('merge', '合并'), ('approve', '审批'), ('login_failed', '登录失败')], max_length=20, verbose_name='动作')),
-                ('object_type', models.CharField(blank=True, max_length=50, verbose_name='对象类型')),
-                ('object_id', models.BigIntegerField(blank=True, null=True, verbose_name='对象ID')),
-                ('object_repr', models.CharField(blank=True, max_length=200, verbose_name='对象')),
-                ('changes', models.JSONField(blank=True, default=dict, verbose_name='变更')),
-                ('snapshot', models.JSONField(blank=True, default=dict, verbose_name='快照')),
-                ('message', models.CharField(blank=True, max_length=500, verbose_name='说明')),
-                ('request_id', models.CharField(blank=True, max_length=32)),
-                ('remote_addr', models.GenericIPAddressField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="时间"),
+                ),
+                ("actor_name", models.CharField(blank=True, max_length=150, verbose_name="操作人")),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("create", "创建"),
+                            ("update", "修改"),
+                            ("delete", "删除"),
+                            ("to_pool", "放入公海"),
+                            ("claim", "领取"),
+                            ("transfer", "转移"),
+                            ("import", "导入"),
+                            ("share", "分享"),
+                            ("merge", "合并"),
+                            ("approve", "审批"),
+                            ("login_failed", "登录失败"),
+                        ],
+                        max_length=20,
+                        verbose_name="动作",
+                    ),
+                ),
+                (
+                    "object_type",
+                    models.CharField(blank=True, max_length=50, verbose_name="对象类型"),
+                ),
+                ("object_id", models.BigIntegerField(blank=True, null=True, verbose_name="对象ID")),
+                ("object_repr", models.CharField(blank=True, max_length=200, verbose_name="对象")),
+                ("changes", models.JSONField(blank=True, default=dict, verbose_name="变更")),
+                ("snapshot", models.JSONField(blank=True, default=dict, verbose_name="快照")),
+                ("message", models.CharField(blank=True, max_length=500, verbose_name="说明")),
+                ("request_id", models.CharField(blank=True, max_length=32)),
+                ("remote_addr", models.GenericIPAddressField(blank=True, null=True)),
             ],
             options={
-                'verbose_name': '变更日志',
-                'verbose_name_plural': '变更日志',
-                'ordering': ['-id'],
+                "verbose_name": "变更日志",
+                "verbose_name_plural": "变更日志",
+                "ordering": ["-id"],
             },
         ),
     ]

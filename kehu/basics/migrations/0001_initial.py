@@ -5,44 +5,95 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='DictEntry',
+            name="DictEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('levels', '客户等级'), ('sources', '客户来源'), ('industries', '行业类型'), ('tags', '客户标签'), ('followup-types', '跟进类型'), ('payment-methods', '付款方式'), ('stores', '门店'), ('vehicle-brands', '车辆品牌')], db_index=True, max_length=20, verbose_name='字典类型')),
-                ('name', models.CharField(max_length=50, verbose_name='名称')),
-                ('sort', models.PositiveIntegerField(default=0, verbose_name='排序')),
-                ('is_active', models.BooleanField(default=True, verbose_name='启用')),
-                ('remark', models.CharField(blank=True, max_length=200, verbose_name='备注')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("levels", "客户等级"),
+                            ("sources", "客户来源"),
+                            ("industries", "行业类型"),
+                            ("tags", "客户标签"),
+                            ("followup-types", "跟进类型"),
+                            ("payment-methods", "付款方式"),
+                            ("stores", "门店"),
+                            ("vehicle-brands", "车辆品牌"),
+                        ],
+                        db_index=True,
+                        max_length=20,
+                        verbose_name="字典类型",
+                    ),
+                ),
+                ("name", models.CharField(max_length=50, verbose_name="名称")),
+                ("sort", models.PositiveIntegerField(default=0, verbose_name="排序")),
+                ("is_active", models.BooleanField(default=True, verbose_name="启用")),
+                ("remark", models.CharField(blank=True, max_length=200, verbose_name="备注")),
             ],
             options={
-                'verbose_name': '字典项',
-                'verbose_name_plural': '字典项',
-                'ordering': ['kind', 'sort', 'id'],
-                'constraints': [models.UniqueConstraint(fields=('kind', 'name'), name='basics_dict_unique_name')],
+                "verbose_name": "字典项",
+                "verbose_name_plural": "字典项",
+                "ordering": ["kind", "sort", "id"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("kind", "name"), name="basics_dict_unique_name")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Region',
+            name="Region",
             fields=[
-                ('adcode', models.CharField(max_length=6, primary_key=True, serialize=False, verbose_name='行政区划代码')),
-                ('name', models.CharField(max_length=50, verbose_name='名称')),
-                ('level', models.PositiveSmallIntegerField(choices=[(1, '省'), (2, '市'), (3, '区县')], verbose_name='级别')),
-                ('longitude', models.DecimalField(blank=True, decimal_places=6, max_digits=10, null=True, verbose_name='经度')),
-                ('latitude', models.DecimalField(blank=True, decimal_places=6, max_digits=10, null=True, verbose_name='纬度')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='children', to='basics.region')),
+                (
+                    "adcode",
+                    models.CharField(
+                        max_length=6, primary_key=True, serialize=False, verbose_name="行政区划代码"
+                    ),
+                ),
+                ("name", models.CharField(max_length=50, verbose_name="名称")),
+                (
+                    "level",
+                    models.PositiveSmallIntegerField(
+                        choices=[(1, "省"), (2, "市"), (3, "区县")], verbose_name="级别"
+                    ),
+                ),
+                (
+                    "longitude",
+                    models.DecimalField(
+                        blank=True, decimal_places=6, max_digits=10, null=True, verbose_name="经度"
+                    ),
+                ),
+                (
+                    "latitude",
+                    models.DecimalField(
+                        blank=True, decimal_places=6, max_digits=10, null=True, verbose_name="纬度"
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="children",
+                        to="basics.region",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '行政区划',
-                'verbose_name_plural': '行政区划',
-                'ordering': ['adcode'],
+                "verbose_name": "行政区划",
+                "verbose_name_plural": "行政区划",
+                "ordering": ["adcode"],
             },
         ),
     ]
