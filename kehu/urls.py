@@ -1,10 +1,17 @@
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.http import JsonResponse
+from django.urls import include, path, re_path
 
 from kehu.api import api
 from kehu.audit.views import ChangeLogListView
 from kehu.core.views_pages import DashboardView, SettingsView
 from kehu.org.forms_auth import LoginForm
+
+
+
+def api_not_found(request, *args, **kwargs):
+    return JsonResponse({"detail": "接口不存在", "errors": {}, "code": "not_found"}, status=404)
+
 
 urlpatterns = [
     path(
@@ -14,6 +21,7 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/v1/", api.urls),
+    re_path(r"^api/", api_not_found),
     path("", DashboardView.as_view(), name="dashboard"),
     path("settings/", SettingsView.as_view(), name="settings"),
     path("settings/", include("kehu.org.urls")),

@@ -276,3 +276,9 @@ def test_interactive_docs_render():
     response = Client().get("/api/v1/docs")
     assert response.status_code == 200
     assert "/api/v1/openapi.json" in response.content.decode()
+
+
+def test_unknown_api_route_answers_json_404(client):
+    response = client.get("/api/v1/no-such-thing")
+    assert response.status_code == 404
+    assert response.json()["detail"] == "接口不存在"
