@@ -6,7 +6,8 @@ Playwright's sync API (Playwright never downloads a browser here). They run when
 no chromium they fail, so CI cannot silently skip them.
 
 Fixtures: ``browser`` (one chromium per session), ``page`` (a fresh context per test, desktop
-1400x900, zh-CN), ``demo_users`` (the demo organisation of ``kehu.org.demo``), ``login`` and
+1400x900, zh-CN), ``demo_users`` (the demo organisation of ``kehu.org.demo``, with the migrated
+regions and dictionaries restored by ``reference_data`` if a flush removed them), ``login`` and
 ``screenshot`` (both return helper functions). Screenshots go to ``$KEHU_ARTIFACTS``
 (default ``test-artifacts/`` in the checkout, git-ignored); a failing browser test leaves one
 there too.
@@ -167,16 +168,45 @@ def screenshot() -> Callable[..., Path]:
 
 
 @pytest.fixture
+def reference_data(request: pytest.FixtureRequest) -> None:
+    """The reference data the migrations load: the 省/市/区 table and the default dictionaries.
+
+    A transactional test (``live_server``, ``transactional_db``) ends with a flush that empties
+    every table, migrated data included, so the next tests would find neither regions nor
+    dictionaries. This puts them back when they are missing (with the migrations' own code), and
+    is a cheap no-op otherwise. Serialized rollback would work too but reloads the whole database
+    object by object before every test, which is much slower.
+    """
+    if "live_server" in request.fixturenames or "transactional_db" in request.fixturenames:
+        request.getfixturevalue("transactional_db")
+    else:
+        request.getfixturevalue("db")
+    import importlib
+
+    from django.apps import apps
+
+    from kehu.basics.models import DictEntry, Region
+    from kehu.basics.regions import load_regions
+
+    if not Region.objects.exists():
+        load_regions()
+    if not DictEntry.objects.exists():
+        importlib.import_module("kehu.basics.migrations.0003_seed_dictionaries").seed(apps, None)
+
+
+@pytest.fixture
 def demo_users(request: pytest.FixtureRequest):
     """The demo organisation (``kehu.org.demo.seed()``): {username: User}, password demo1234.
 
     With ``live_server`` the data must be committed for the server thread to see it, so the
-    test gets the transactional database; otherwise the ordinary rolled-back one.
+    test gets the transactional database; otherwise the ordinary rolled-back one. Either way the
+    migrated reference data (regions, dictionaries) is there (see ``reference_data``).
     """
     if "live_server" in request.fixturenames:
         request.getfixturevalue("transactional_db")
     else:
         request.getfixturevalue("db")
+    request.getfixturevalue("reference_data")
     from kehu.org.demo import seed
 
     return seed()

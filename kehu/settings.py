@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "kehu.basics",
     "kehu.audit",
     "kehu.customers",
+    "kehu.pool",
 ]
 
 MIDDLEWARE = [

@@ -39,3 +39,7 @@ dashboard_cards: list[Callable[[Any], dict | None]] = []
 
 # ``attachment_visibility``: {model label: callable(user) -> queryset of objects the user sees}.
 attachment_visibility: dict[str, Callable[[Any], Any]] = {}
+
+# ``return_exemptions``: callables ``(customer queryset) -> iterable of ids`` never returned to
+# the pool automatically (e.g. open opportunities, open service orders).
+return_exemptions: list[Callable[[Any], Any]] = []

@@ -100,6 +100,9 @@ class CustomerForm(KehuModelForm):
         }
 
     def __init__(self, *args, **kwargs):
+        # The modal opens over the list page, whose search panel already has id_name, id_city...
+        # Own ids keep each <label for> pointing at this form's field, not the search panel's.
+        kwargs.setdefault("auto_id", "id_customer_%s")
         super().__init__(*args, **kwargs)
         self.fields["name"].required = True
         self.fields["contact_name"].required = True
@@ -155,6 +158,10 @@ class CustomerForm(KehuModelForm):
 
 
 class DuplicateCheckForm(KehuForm):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_dedupe_%s")  # not the list's search panel ids
+        super().__init__(*args, **kwargs)
+
     name = forms.CharField(label="客户名称", required=False, max_length=100)
     phone = forms.CharField(label="联系电话", required=False, max_length=30)
 

@@ -146,6 +146,13 @@ class Customer(models.Model):
     )
     pooled_at = models.DateTimeField(_("放入公海时间"), null=True, blank=True)
     claimed_at = models.DateTimeField(_("领取时间"), null=True, blank=True)
+    pool = models.ForeignKey(
+        "pool.Pool", verbose_name=_("所在公海"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="customers",
+    )
+    is_locked = models.BooleanField(_("锁定"), default=False)
+    pool_return_at = models.DateTimeField(_("回收时间"), null=True, blank=True)
+    pool_return_rule = models.CharField(_("回收规则"), max_length=30, blank=True)
 
     status = models.CharField(
         _("状态"), max_length=10, choices=CustomerStatus.choices, default=CustomerStatus.OPEN
@@ -190,6 +197,9 @@ class Customer(models.Model):
             models.Index(fields=["-receivable_total", "-id"], name="cust_recv_idx"),
             models.Index(fields=["owner", "next_followup_at"], name="cust_owner_nextfu_idx"),
             models.Index(fields=["creator"], name="cust_creator_idx"),
+            models.Index(fields=["owner", "pool_return_at", "id"], name="cust_owner_return_idx"),
+            models.Index(fields=["pool_return_at"], name="cust_return_idx"),
+            models.Index(fields=["pool", "-pooled_at", "-id"], name="cust_pool_pooled_idx"),
         ]
 
     def __str__(self) -> str:

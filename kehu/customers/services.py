@@ -19,6 +19,7 @@ from kehu.core.registry import delete_refusal
 from kehu.core.services import BatchResult, run_batch
 from kehu.org.models import User
 from kehu.org.scope import can_manage_owner
+from kehu.pool import rules as pool_rules
 
 from .dedupe import find_duplicates, normalize_name
 from .models import Contact, Customer, CustomerShare
@@ -143,6 +144,8 @@ def customer_create(
 ) -> Customer:
     """Create a customer; the creator becomes its owner unless ``owner`` says otherwise."""
     cleaned = clean_customer_data(data)
+    if owner is not None or actor is not None:
+        pool_rules.check_ownership_limit(owner or actor, 1)
     _check_credit_code(cleaned["credit_code"], None)
     if not confirm_duplicates:
         _check_duplicates(cleaned, exclude_id=None, changed={"name", "contact_phone"})
@@ -208,6 +211,7 @@ def customer_update(
         current.tags.set(cleaned["tags"])
     _sync_primary_contact(current)
     attach_files(actor=actor, obj=current, files=files)
+    pool_rules.refresh_return_due([current.pk])
     record_change(
         actor=actor,
         action=Action.UPDATE,

@@ -11,6 +11,11 @@
       dialog.classList.add(size ? size.dataset.modalSize : "modal-lg");
       modal.show();
     }
+  });
+  // Pickers once htmx has settled: until then a swapped-in element that has the id of the one it
+  // replaces carries the old element's attributes (htmx's attribute settling), so a select that
+  // was a TomSelect before would look initialised already, or lose TomSelect's classes after.
+  document.body.addEventListener("htmx:afterSettle", function (evt) {
     initPickers(evt.detail.target);
   });
   // A 4xx answer to a modal form still carries the form with its errors: show it.

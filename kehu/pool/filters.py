@@ -1,0 +1,21 @@
+"""The pool's search panel: the customer filters minus the masked ones (SPEC §3: a raw phone
+must not single out a pool customer) and minus the owner (there is none)."""
+
+import django_filters
+from django.db.models import Q
+
+from kehu.customers.filters import CustomerFilterSet
+
+from .models import Pool
+
+
+class PoolCustomerFilterSet(CustomerFilterSet):
+    phone = None
+    owner = None
+    pool = django_filters.ModelChoiceFilter(label="公海", queryset=Pool.objects.all())
+
+    def filter_q(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(name__icontains=value) | Q(contact_name__icontains=value))

@@ -1,0 +1,146 @@
+"""Pool rules (SPEC §3) — the one place limits, countdowns and automatic returns are decided."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from kehu.core.errors import ApplicationError
+from kehu.core.registry import return_exemptions
+
+from .models import CustomerClaim, Pool
+
+
+def default_pool() -> Pool:
+    pool = Pool.objects.filter(is_default=True).first()
+    if pool is None:
+        pool, _ = Pool.objects.get_or_create(name="客户公海", defaults={"is_default": True})
+    return pool
+
+
+def pool_for_department(department_id: int | None) -> Pool:
+    """The pool whose member departments hold ``department_id`` (nearest ancestor wins)."""
+    if department_id is None:
+        return default_pool()
+    from kehu.org.models import Department
+
+    parents = dict(Department.objects.values_list("id", "parent_id"))
+    by_dept: dict[int, Pool] = {}
+    for pool in Pool.objects.prefetch_related("departments"):
+        for dept in pool.departments.all():
+            by_dept.setdefault(dept.pk, pool)
+    current: int | None = department_id
+    seen: set[int] = set()
+    while current is not None and current not in seen:
+        if current in by_dept:
+            return by_dept[current]
+        seen.add(current)
+        current = parents.get(current)
+    return default_pool()
+
+
+def pool_for_user(user) -> Pool:
+    return pool_for_department(getattr(user, "department_id", None))
+
+
+def visible_pools(user) -> QuerySet[Pool]:
+    """Pools a user may browse: the default pool, and the pools of the user's departments."""
+    if user.is_admin:
+        return Pool.objects.all()
+    mine = pool_for_user(user)
+    return Pool.objects.filter(Q(is_default=True) | Q(pk=mine.pk))
+
+
+def owned_count(user, pool: Pool) -> int:
+    from kehu.customers.models import Customer
+
+    qs = Customer.objects.filter(owner=user)
+    if not pool.count_won_in_limit:
+        qs = qs.exclude(status="won")
+    return qs.count()
+
+
+def check_ownership_limit(user, adding: int = 1) -> None:
+    """拥有上限: refuse when ``user`` would own more private customers than allowed."""
+    pool = pool_for_user(user)
+    if pool.max_owned and owned_count(user, pool) + adding > pool.max_owned:
+        raise ApplicationError(
+            f"超过拥有上限：{user.display_name}最多可拥有{pool.max_owned}个客户", code="owner_limit"
+        )
+
+
+def check_claim_allowed(user, customer, *, now: datetime | None = None, claimed_today: int = 0) -> None:
+    """每日领取上限 and the previous owner's cooldown (原负责人N天内不可领取)."""
+    now = now or timezone.now()
+    pool = customer.pool or default_pool()
+    if pool.daily_claim_limit:
+        start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+        done = CustomerClaim.objects.filter(user=user, claimed_at__gte=start).count() + claimed_today
+        if done >= pool.daily_claim_limit:
+            raise ApplicationError(f"今日领取已达上限（{pool.daily_claim_limit}个）", code="daily_limit")
+    if (
+        pool.reclaim_cooldown_days
+        and customer.previous_owner_id == user.pk
+        and customer.pooled_at
+        and now - customer.pooled_at < timedelta(days=pool.reclaim_cooldown_days)
+    ):
+        raise ApplicationError(
+            f"原负责人{pool.reclaim_cooldown_days}天内不可领取", code="cooldown"
+        )
+
+
+def days_for(customer, pool: Pool) -> int:
+    if customer.level_id and str(customer.level_id) in (pool.level_days or {}):
+        return int(pool.level_days[str(customer.level_id)])
+    return pool.no_followup_days
+
+
+def return_due_at(customer, pool: Pool | None = None) -> tuple[datetime | None, str]:
+    """When a private customer returns to the pool, and the rule behind it ("" when never)."""
+    if customer.owner_id is None or customer.is_locked:
+        return None, ""
+    pool = pool or pool_for_department(getattr(customer.owner, "department_id", None))
+    if pool.exempt_won and customer.status == "won":
+        return None, ""
+    candidates: list[tuple[datetime, str]] = []
+    days = days_for(customer, pool)
+    if days:
+        anchor = max(d for d in (customer.last_followup_at, customer.claimed_at, customer.created_at) if d)
+        candidates.append((anchor + timedelta(days=days), f"{days}天未跟进"))
+    if pool.not_won_days and customer.status != "won":
+        anchor = customer.claimed_at or customer.created_at
+        candidates.append((anchor + timedelta(days=pool.not_won_days), f"{pool.not_won_days}天未成交"))
+    if not candidates:
+        return None, ""
+    return min(candidates)
+
+
+def refresh_return_due(customer_ids) -> None:
+    """Store each customer's next return time (sortable 距回收天数)."""
+    from kehu.customers.models import Customer
+
+    pools: dict[int | None, Pool] = {}
+    for customer in Customer.objects.filter(pk__in=list(customer_ids)).select_related("owner"):
+        dept = customer.owner.department_id if customer.owner_id else None
+        if dept not in pools:
+            pools[dept] = pool_for_department(dept)
+        due, rule = return_due_at(customer, pools[dept])
+        if (customer.pool_return_at, customer.pool_return_rule) != (due, rule):
+            Customer.objects.filter(pk=customer.pk).update(pool_return_at=due, pool_return_rule=rule)
+
+
+def days_left(due: datetime | None, now: datetime | None = None) -> int | None:
+    if due is None:
+        return None
+    now = now or timezone.now()
+    return (timezone.localtime(due).date() - timezone.localtime(now).date()).days
+
+
+def exempt_ids(queryset):
+    """Customers that registered exemptions keep (open opportunities, open service orders)."""
+    ids: set[int] = set()
+    for exemption in return_exemptions:
+        ids.update(exemption(queryset))
+    return ids

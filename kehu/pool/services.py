@@ -1,0 +1,212 @@
+"""Ownership operations (SPEC §3): release to the pool, claim, transfer, lock, move, auto-return.
+
+Each writes the change log with who, the previous and new owner and the pool.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from kehu.audit.models import Action
+from kehu.audit.services import record_change
+from kehu.core.errors import ApplicationError, Forbidden, NotFound
+from kehu.core.services import BatchResult, run_batch
+from kehu.customers.models import Customer
+from kehu.customers.selectors import visible_customers
+from kehu.org.models import User
+from kehu.org.scope import can_manage_owner
+
+from . import rules
+from .allocation import allocate
+from .models import CustomerClaim, Pool
+
+ALREADY_CLAIMED = "已被他人领取"
+
+
+def _owner_name(user) -> str | None:
+    return user.display_name if user else None
+
+
+def _log(actor, customer, action, *, before_owner, after_owner, pool=None, message=""):
+    record_change(
+        actor=actor,
+        action=action,
+        obj=customer,
+        before={"owner": _owner_name(before_owner)},
+        after={"owner": _owner_name(after_owner), **({"pool": pool.name} if pool else {})},
+        message=message,
+    )
+
+
+def release_customers(*, actor: User, ids: list[int], reason: str = "") -> BatchResult:
+    """放入公海: owner becomes empty, previous owner kept; the owner, someone whose scope covers
+    the owner, or an admin may do it. The customer goes to its owner's department's pool."""
+    reason = (reason or "").strip()[:200]
+    now = timezone.now()
+
+    def release(pk: int) -> None:
+        customer = visible_customers(actor).select_for_update().filter(pk=pk).select_related("owner").first()
+        if customer is None:
+            raise NotFound("客户不存在或无权查看")
+        if not can_manage_owner(actor, customer.owner_id):
+            raise Forbidden("只有负责人、其上级或管理员可以将客户放入公海")
+        owner = customer.owner
+        pool = rules.pool_for_department(owner.department_id if owner else None)
+        Customer.objects.filter(pk=pk).update(
+            owner=None, previous_owner=owner, pooled_at=now, pool=pool, is_locked=False,
+            pool_return_at=None, pool_return_rule="", version=F("version") + 1,
+        )
+        _log(actor, customer, Action.TO_POOL, before_owner=owner, after_owner=None, pool=pool,
+             message=f"放入公海：{reason}" if reason else "放入公海")
+
+    return run_batch(ids, release)
+
+
+def claim_customers(*, actor: User, ids: list[int]) -> BatchResult:
+    """领取: exactly one claimer wins a customer — a conditional UPDATE on ``owner IS NULL`` —
+    and the others are told 已被他人领取. Limits and the cooldown are checked per customer."""
+    if not actor.has_perm("customers.claim_customer"):
+        raise Forbidden("没有领取公海客户的权限")
+    claimed = 0
+
+    def claim(pk: int) -> None:
+        nonlocal claimed
+        customer = Customer.objects.filter(pk=pk).select_related("pool").first()
+        if customer is None or not rules.visible_pools(actor).filter(pk=customer.pool_id or rules.default_pool().pk).exists():
+            raise NotFound("客户不存在或无权查看")
+        if customer.owner_id is not None:
+            raise ApplicationError(ALREADY_CLAIMED, code="already_claimed", status=409)
+        rules.check_ownership_limit(actor, 1)
+        rules.check_claim_allowed(actor, customer)
+        now = timezone.now()
+        won = Customer.objects.filter(pk=pk, owner__isnull=True).update(
+            owner=actor, claimed_at=now, version=F("version") + 1
+        )
+        if won != 1:
+            raise ApplicationError(ALREADY_CLAIMED, code="already_claimed", status=409)
+        CustomerClaim.objects.create(customer_id=pk, user=actor, pool=customer.pool)
+        _log(actor, customer, Action.CLAIM, before_owner=None, after_owner=actor, pool=customer.pool)
+        rules.refresh_return_due([pk])
+        claimed += 1
+
+    return run_batch(ids, claim)
+
+
+def transfer_customers(
+    *, actor: User, ids: list[int], user_ids: list[int], allocation: str = "even",
+    rng: random.Random | None = None, from_pool: bool = False,
+) -> BatchResult:
+    """转移: give private (or, for managers, pool) customers to one or more employees using the
+    allocation of SPEC §4.3; limits are checked per target."""
+    # From the customer list anyone may hand over what they manage (checked per customer);
+    # from the pool it takes the transfer permission (managers, admins).
+    if from_pool and not actor.has_perm("customers.transfer_customer"):
+        raise Forbidden("没有转移公海客户的权限")
+    wanted = list(dict.fromkeys(user_ids or []))
+    targets = list(User.objects.filter(pk__in=wanted, is_active=True))
+    if len(targets) != len(wanted):
+        raise ApplicationError("目标员工不存在或已停用", code="bad_target", errors={"user_ids": ["目标员工不存在或已停用"]})
+    targets.sort(key=lambda u: wanted.index(u.pk))
+    unique_ids = list(dict.fromkeys(ids))
+    plan = dict(zip(unique_ids, allocate(len(unique_ids), targets, allocation, rng), strict=True))
+    now = timezone.now()
+    adding: dict[int, int] = {}
+
+    def transfer(pk: int) -> None:
+        target = plan[pk]
+        if from_pool:
+            customer = Customer.objects.select_for_update().filter(pk=pk, owner__isnull=True).first()
+            if customer is None:
+                raise NotFound("客户不存在或已被领取")
+        else:
+            customer = visible_customers(actor).select_for_update().filter(pk=pk).select_related("owner").first()
+            if customer is None:
+                raise NotFound("客户不存在或无权查看")
+            if not can_manage_owner(actor, customer.owner_id):
+                raise Forbidden("只有负责人、其上级或管理员可以转移该客户")
+        if customer.owner_id == target.pk:
+            raise ApplicationError(f"客户已属于{target.display_name}", code="same_owner")
+        rules.check_ownership_limit(target, adding.get(target.pk, 0) + 1)
+        before = customer.owner
+        Customer.objects.filter(pk=pk).update(
+            owner=target, claimed_at=now, is_locked=False, version=F("version") + 1,
+            previous_owner=before if before else customer.previous_owner,
+        )
+        adding[target.pk] = adding.get(target.pk, 0) + 1
+        _log(actor, customer, Action.TRANSFER, before_owner=before, after_owner=target)
+        rules.refresh_return_due([pk])
+
+    return run_batch(unique_ids, transfer)
+
+
+@transaction.atomic
+def set_locked(*, actor: User, customer_id: int, locked: bool) -> Customer:
+    """锁定: a locked customer never returns automatically; each user may lock a limited number."""
+    customer = visible_customers(actor).select_for_update().filter(pk=customer_id).first()
+    if customer is None:
+        raise NotFound("客户不存在或无权查看")
+    if not can_manage_owner(actor, customer.owner_id):
+        raise Forbidden()
+    if locked and not customer.is_locked:
+        pool = rules.pool_for_user(customer.owner)
+        in_use = Customer.objects.filter(owner_id=customer.owner_id, is_locked=True).count()
+        if pool.lock_limit == 0 or in_use >= pool.lock_limit:
+            raise ApplicationError(f"锁定客户已达上限（{pool.lock_limit}个）", code="lock_limit")
+    Customer.objects.filter(pk=customer_id).update(is_locked=locked)
+    record_change(actor=actor, action=Action.UPDATE, obj=customer,
+                  before={"is_locked": customer.is_locked}, after={"is_locked": locked})
+    rules.refresh_return_due([customer_id])
+    customer.refresh_from_db()
+    return customer
+
+
+def move_to_pool(*, actor: User, ids: list[int], pool_id: int) -> BatchResult:
+    """Move pool customers between pools (admins)."""
+    if not actor.is_admin:
+        raise Forbidden()
+    pool = Pool.objects.filter(pk=pool_id).first()
+    if pool is None:
+        raise ApplicationError("公海不存在", errors={"pool_id": ["公海不存在"]})
+
+    def move(pk: int) -> None:
+        customer = Customer.objects.filter(pk=pk, owner__isnull=True).first()
+        if customer is None:
+            raise NotFound("客户不在公海中")
+        Customer.objects.filter(pk=pk).update(pool=pool)
+        record_change(actor=actor, action=Action.UPDATE, obj=customer,
+                      before={"pool": customer.pool_id}, after={"pool": pool.pk})
+
+    return run_batch(ids, move)
+
+
+def return_overdue_customers(*, now=None) -> dict[str, Any]:
+    """The scheduled automatic return: idempotent (a returned customer has no due time left)."""
+    now = now or timezone.now()
+    due = Customer.objects.filter(owner__isnull=False, is_locked=False, pool_return_at__lte=now)
+    exempt = rules.exempt_ids(due)
+    returned = 0
+    for customer in due.exclude(pk__in=exempt).select_related("owner").iterator():
+        with transaction.atomic():
+            # Re-check under lock: a follow-up may have moved the due time meanwhile.
+            fresh = Customer.objects.select_for_update().filter(pk=customer.pk, owner__isnull=False).select_related("owner").first()
+            if fresh is None:
+                continue
+            rules.refresh_return_due([fresh.pk])
+            fresh.refresh_from_db()
+            if fresh.pool_return_at is None or fresh.pool_return_at > now or fresh.is_locked:
+                continue
+            owner = fresh.owner
+            pool = rules.pool_for_department(owner.department_id if owner else None)
+            Customer.objects.filter(pk=fresh.pk).update(
+                owner=None, previous_owner=owner, pooled_at=now, pool=pool, pool_return_at=None,
+                pool_return_rule="", version=F("version") + 1,
+            )
+            _log("系统", fresh, Action.TO_POOL, before_owner=owner, after_owner=None, pool=pool,
+                 message=f"自动回收：{customer.pool_return_rule}")
+            returned += 1
+    return {"returned": returned, "exempt": len(exempt)}
