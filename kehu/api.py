@@ -154,10 +154,12 @@ def _register_routers() -> None:
     from kehu.basics.api import router as basics_router
     from kehu.customers.api import router as customers_router
     from kehu.org.api import router as org_router
+    from kehu.pool.api import router as pool_router
 
     api.add_router("", org_router)
     api.add_router("", basics_router)
     api.add_router("", audit_router)
+    api.add_router("", pool_router)
     api.add_router("", customers_router)
 
 

@@ -323,3 +323,63 @@ class BulkActionView(KehuViewMixin, View):
         if result is not None and result.done:
             response["HX-Trigger"] = "objectSaved"
         return response
+
+
+class BulkFormActionView(BulkActionView):
+    """A batch action that asks for input first (a reason, target employees…).
+
+    The first POST (checked ``pk``s, no ``confirm``) shows ``form_class`` in the modal with the
+    ids kept as hidden fields; the confirmed POST validates it and calls ``run(request, ids, form)``.
+    A GET with ``?pk=`` opens the same form for a single row.
+    """
+
+    form_class: ClassVar[Any] = None
+    submit_label: ClassVar[str] = "确定"
+    intro: ClassVar[str] = ""
+
+    def get_form(self, request, data=None):
+        return self.form_class(data=data, user=request.user)
+
+    def run(self, request, ids, form):  # pragma: no cover - declared by subclasses
+        raise NotImplementedError
+
+    def render_form(self, request, ids, form, error="", status=200):
+        context = {
+            "title": self.title,
+            "form": form,
+            "ids": ids,
+            "error": error,
+            "intro": self.intro,
+            "submit_label": self.submit_label,
+            "action_url": request.path,
+        }
+        return render(request, "core/htmx/bulk_form_modal.html", context, status=status)
+
+    def get(self, request):
+        ids = [int(x) for x in request.GET.getlist("pk") if x.isdigit()]
+        return self.render_form(request, ids, self.get_form(request))
+
+    def post(self, request):
+        ids = self.get_ids(request)
+        if not ids:
+            return self.render_form(
+                request, ids, self.get_form(request), error="请先勾选要操作的记录", status=400
+            )
+        if "confirm" not in request.POST:
+            return self.render_form(request, ids, self.get_form(request))
+        form = self.get_form(request, request.POST)
+        if not form.is_valid():
+            return self.render_form(request, ids, form, status=400)
+        try:
+            result = self.run(request, ids, form)
+        except ApplicationError as exc:
+            for field, errors in exc.errors.items():
+                for message in errors:
+                    form.add_error(field if field in form.fields else None, message)
+            return self.render_form(request, ids, form, error=exc.message, status=exc.status)
+        response = render(
+            request, "core/htmx/batch_result_modal.html", {"title": self.title, "result": result}
+        )
+        if result.done:
+            response["HX-Trigger"] = "objectSaved"
+        return response

@@ -29,7 +29,16 @@ from .schemas import (
 
 router = Router(tags=["客户"])
 
-ORDERING = {"name", "created_at", "next_followup_at", "receivable_total", "id", "updated_at"}
+ORDERING = {
+    "name",
+    "created_at",
+    "next_followup_at",
+    "receivable_total",
+    "id",
+    "updated_at",
+    "pool_return_at",
+    "pooled_at",
+}
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
 
 

@@ -216,7 +216,13 @@ def seed(users, count: int = 300) -> None:
             confirm_duplicates=True,
         )
         created = now - timedelta(days=rng.randint(0, 400), minutes=rng.randint(0, 1440))
-        Customer.objects.filter(pk=customer.pk).update(created_at=created)
+        # Recent follow-ups keep most demo customers private; a few are about to return.
+        followed = now - timedelta(
+            days=rng.choice([rng.randint(0, 20), rng.randint(26, 29)]), hours=rng.randint(0, 12)
+        )
+        Customer.objects.filter(pk=customer.pk).update(
+            created_at=min(created, followed), last_followup_at=followed
+        )
         if i % 5 == 4:
             pool_ids.append((customer.pk, owner.pk))
     for pk, previous in pool_ids:

@@ -33,15 +33,18 @@ class CustomerFilterSet(KehuFilterSet):
     owner = django_filters.ModelChoiceFilter(label="负责人", queryset=User.objects.all())
     creator = django_filters.ModelChoiceFilter(label="创建人", queryset=User.objects.all())
     province = django_filters.ModelChoiceFilter(
-        label="省", queryset=Region.objects.filter(level=Region.Level.PROVINCE),
+        label="省",
+        queryset=Region.objects.filter(level=Region.Level.PROVINCE),
         widget=forms.Select(attrs={"data-region": "province"}),
     )
     city = django_filters.ModelChoiceFilter(
-        label="市", queryset=Region.objects.filter(level=Region.Level.CITY),
+        label="市",
+        queryset=Region.objects.filter(level=Region.Level.CITY),
         widget=forms.Select(attrs={"data-region": "city"}),
     )
     district = django_filters.ModelChoiceFilter(
-        label="区/县", queryset=Region.objects.filter(level=Region.Level.DISTRICT),
+        label="区/县",
+        queryset=Region.objects.filter(level=Region.Level.DISTRICT),
         widget=forms.Select(attrs={"data-region": "district"}),
     )
     created_from = django_filters.DateFilter(
@@ -68,7 +71,9 @@ class CustomerFilterSet(KehuFilterSet):
         data = self.data or {}
         province, city = data.get("province") or "", data.get("city") or ""
         form = self.form
-        form.fields["city"].queryset = Region.objects.filter(level=Region.Level.CITY, parent_id=province)
+        form.fields["city"].queryset = Region.objects.filter(
+            level=Region.Level.CITY, parent_id=province
+        )
         form.fields["district"].queryset = Region.objects.filter(
             level=Region.Level.DISTRICT, parent_id__in=[x for x in (city, province) if x]
         )

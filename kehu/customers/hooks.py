@@ -14,7 +14,12 @@ def _my_customers_card(user):
     from django.urls import reverse
 
     count = visible_customers(user).filter(owner_id=user.pk).count()
-    return {"label": "我的客户", "value": count, "url": reverse("customer_list") + "?tab=mine", "icon": "ti-users"}
+    return {
+        "label": "我的客户",
+        "value": count,
+        "url": reverse("customer_list") + "?tab=mine",
+        "icon": "ti-users",
+    }
 
 
 dashboard_cards.append(_my_customers_card)

@@ -147,7 +147,11 @@ class Customer(models.Model):
     pooled_at = models.DateTimeField(_("放入公海时间"), null=True, blank=True)
     claimed_at = models.DateTimeField(_("领取时间"), null=True, blank=True)
     pool = models.ForeignKey(
-        "pool.Pool", verbose_name=_("所在公海"), null=True, blank=True, on_delete=models.SET_NULL,
+        "pool.Pool",
+        verbose_name=_("所在公海"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="customers",
     )
     is_locked = models.BooleanField(_("锁定"), default=False)

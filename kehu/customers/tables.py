@@ -40,10 +40,17 @@ class CustomerTable(KehuTable):
     receivable_lease = MoneyColumn(verbose_name="租赁订单", orderable=False)
     receivable_repair = MoneyColumn(verbose_name="维修订单", orderable=False)
     receivable_maintenance = MoneyColumn(verbose_name="保养订单", orderable=False)
-    next_followup_at = tables.DateTimeColumn(verbose_name="下次跟进", format="Y-m-d H:i", order_by=("next_followup_at", "id"))
+    next_followup_at = tables.DateTimeColumn(
+        verbose_name="下次跟进", format="Y-m-d H:i", order_by=("next_followup_at", "id")
+    )
     creator = tables.Column(verbose_name="创建人", orderable=False)
     owner = tables.Column(verbose_name="负责人", orderable=False, default="公海")
-    created_at = tables.DateTimeColumn(verbose_name="创建时间", format="Y-m-d H:i", order_by=("created_at", "id"))
+    created_at = tables.DateTimeColumn(
+        verbose_name="创建时间", format="Y-m-d H:i", order_by=("created_at", "id")
+    )
+    pool_return_at = tables.Column(
+        verbose_name="距回收天数", order_by=("pool_return_at", "id"), empty_values=()
+    )
     actions = tables.Column(
         verbose_name="操作",
         orderable=False,
@@ -93,6 +100,19 @@ class CustomerTable(KehuTable):
     def render_tags(self, record):
         return format_html_join(
             " ", '<span class="badge bg-blue-lt">{}</span>', ((t.name,) for t in record.tags.all())
+        )
+
+    def render_pool_return_at(self, record):
+        from kehu.pool.rules import days_left
+
+        days = days_left(record.pool_return_at)
+        if days is None:
+            return format_html(
+                '<span class="text-secondary">{}</span>', "锁定" if record.is_locked else "—"
+            )
+        css = "text-countdown-red" if days < 3 else ""
+        return format_html(
+            '<span class="{}" title="{}">{}天</span>', css, record.pool_return_rule, max(days, 0)
         )
 
     def render_actions(self, record):

@@ -77,7 +77,8 @@ class CustomerEditView(generic.ObjectEditView):
             exc.extra["current"] = [
                 (form.fields[name].label, getattr(fresh, name), form.cleaned_data.get(name))
                 for name in form.Meta.fields
-                if name in form.cleaned_data and name not in {"tags"}
+                if name in form.cleaned_data
+                and name not in {"tags"}
                 and str(getattr(fresh, name) or "") != str(form.cleaned_data.get(name) or "")
             ]
             return form

@@ -17,14 +17,20 @@ T = TypeVar("T")
 MODES = {"even": "平均分配", "random": "随机分配"}
 
 
-def allocate(count: int, targets: Sequence[T], mode: str, rng: random.Random | None = None) -> list[T]:
+def allocate(
+    count: int, targets: Sequence[T], mode: str, rng: random.Random | None = None
+) -> list[T]:
     """The target of each of ``count`` records, in record order."""
     if mode not in MODES:
         raise ApplicationError(
-            "分配方式无效", code="invalid_allocation", errors={"allocation": ["分配方式只能是 even（平均分配）或 random（随机分配）"]}
+            "分配方式无效",
+            code="invalid_allocation",
+            errors={"allocation": ["分配方式只能是 even（平均分配）或 random（随机分配）"]},
         )
     if not targets:
-        raise ApplicationError("请选择目标员工", code="no_target", errors={"user_ids": ["请至少选择一名目标员工"]})
+        raise ApplicationError(
+            "请选择目标员工", code="no_target", errors={"user_ids": ["请至少选择一名目标员工"]}
+        )
     if mode == "even":
         return [targets[i % len(targets)] for i in range(count)]
     chooser = rng or random.SystemRandom()

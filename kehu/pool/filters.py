@@ -19,3 +19,14 @@ class PoolCustomerFilterSet(CustomerFilterSet):
         if not value:
             return queryset
         return queryset.filter(Q(name__icontains=value) | Q(contact_name__icontains=value))
+
+
+class PoolFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(label="名称", field_name="name", lookup_expr="icontains")
+
+    class Meta:
+        from kehu.core.filters import StyledFilterForm
+
+        model = Pool
+        fields = ["q"]
+        form = StyledFilterForm

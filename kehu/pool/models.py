@@ -11,19 +11,26 @@ class Pool(models.Model):
     name = models.CharField(_("公海名称"), max_length=50, unique=True)
     is_default = models.BooleanField(_("默认公海"), default=False)
     departments = models.ManyToManyField(
-        "org.Department", verbose_name=_("成员部门"), blank=True, related_name="pools",
+        "org.Department",
+        verbose_name=_("成员部门"),
+        blank=True,
+        related_name="pools",
         help_text=_("这些部门（含下级部门）的员工释放的客户进入本公海"),
     )
     # Automatic return (0 = off).
     no_followup_days = models.PositiveIntegerField(_("未跟进自动回收天数"), default=30)
     not_won_days = models.PositiveIntegerField(_("未成交自动回收天数"), default=0)
     level_days = models.JSONField(
-        _("按客户等级的未跟进天数"), default=dict, blank=True,
+        _("按客户等级的未跟进天数"),
+        default=dict,
+        blank=True,
         help_text=_("客户等级ID → 天数，覆盖上面的未跟进天数"),
     )
     exempt_won = models.BooleanField(_("已成交客户不回收"), default=True)
     exempt_open_opportunity = models.BooleanField(_("有进行中商机的客户不回收"), default=True)
-    exempt_open_service_orders = models.BooleanField(_("有未完成售后订单的客户不回收"), default=True)
+    exempt_open_service_orders = models.BooleanField(
+        _("有未完成售后订单的客户不回收"), default=True
+    )
     remind_days = models.PositiveIntegerField(_("提前提醒天数"), default=3)
     # Limits (0 = off).
     max_owned = models.PositiveIntegerField(_("每人拥有客户上限"), default=0)
@@ -39,7 +46,9 @@ class Pool(models.Model):
         ordering = ["-is_default", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["is_default"], condition=models.Q(is_default=True), name="pool_single_default"
+                fields=["is_default"],
+                condition=models.Q(is_default=True),
+                name="pool_single_default",
             ),
         ]
 
@@ -50,7 +59,9 @@ class Pool(models.Model):
 class CustomerClaim(models.Model):
     """One claim, kept for the daily limit and the previous-owner cooldown."""
 
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="claims")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="claims"
+    )
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     pool = models.ForeignKey(Pool, null=True, on_delete=models.SET_NULL, related_name="+")
     claimed_at = models.DateTimeField(auto_now_add=True)

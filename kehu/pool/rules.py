@@ -71,24 +71,28 @@ def check_ownership_limit(user, adding: int = 1) -> None:
         )
 
 
-def check_claim_allowed(user, customer, *, now: datetime | None = None, claimed_today: int = 0) -> None:
+def check_claim_allowed(
+    user, customer, *, now: datetime | None = None, claimed_today: int = 0
+) -> None:
     """每日领取上限 and the previous owner's cooldown (原负责人N天内不可领取)."""
     now = now or timezone.now()
     pool = customer.pool or default_pool()
     if pool.daily_claim_limit:
         start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
-        done = CustomerClaim.objects.filter(user=user, claimed_at__gte=start).count() + claimed_today
+        done = (
+            CustomerClaim.objects.filter(user=user, claimed_at__gte=start).count() + claimed_today
+        )
         if done >= pool.daily_claim_limit:
-            raise ApplicationError(f"今日领取已达上限（{pool.daily_claim_limit}个）", code="daily_limit")
+            raise ApplicationError(
+                f"今日领取已达上限（{pool.daily_claim_limit}个）", code="daily_limit"
+            )
     if (
         pool.reclaim_cooldown_days
         and customer.previous_owner_id == user.pk
         and customer.pooled_at
         and now - customer.pooled_at < timedelta(days=pool.reclaim_cooldown_days)
     ):
-        raise ApplicationError(
-            f"原负责人{pool.reclaim_cooldown_days}天内不可领取", code="cooldown"
-        )
+        raise ApplicationError(f"原负责人{pool.reclaim_cooldown_days}天内不可领取", code="cooldown")
 
 
 def days_for(customer, pool: Pool) -> int:
@@ -107,11 +111,15 @@ def return_due_at(customer, pool: Pool | None = None) -> tuple[datetime | None, 
     candidates: list[tuple[datetime, str]] = []
     days = days_for(customer, pool)
     if days:
-        anchor = max(d for d in (customer.last_followup_at, customer.claimed_at, customer.created_at) if d)
+        anchor = max(
+            d for d in (customer.last_followup_at, customer.claimed_at, customer.created_at) if d
+        )
         candidates.append((anchor + timedelta(days=days), f"{days}天未跟进"))
     if pool.not_won_days and customer.status != "won":
         anchor = customer.claimed_at or customer.created_at
-        candidates.append((anchor + timedelta(days=pool.not_won_days), f"{pool.not_won_days}天未成交"))
+        candidates.append(
+            (anchor + timedelta(days=pool.not_won_days), f"{pool.not_won_days}天未成交")
+        )
     if not candidates:
         return None, ""
     return min(candidates)
@@ -128,7 +136,9 @@ def refresh_return_due(customer_ids) -> None:
             pools[dept] = pool_for_department(dept)
         due, rule = return_due_at(customer, pools[dept])
         if (customer.pool_return_at, customer.pool_return_rule) != (due, rule):
-            Customer.objects.filter(pk=customer.pk).update(pool_return_at=due, pool_return_rule=rule)
+            Customer.objects.filter(pk=customer.pk).update(
+                pool_return_at=due, pool_return_rule=rule
+            )
 
 
 def days_left(due: datetime | None, now: datetime | None = None) -> int | None:

@@ -50,7 +50,13 @@ def release_customers(*, actor: User, ids: list[int], reason: str = "") -> Batch
     now = timezone.now()
 
     def release(pk: int) -> None:
-        customer = visible_customers(actor).select_for_update().filter(pk=pk).select_related("owner").first()
+        customer = (
+            visible_customers(actor)
+            .select_for_update()
+            .filter(pk=pk)
+            .select_related("owner")
+            .first()
+        )
         if customer is None:
             raise NotFound("客户不存在或无权查看")
         if not can_manage_owner(actor, customer.owner_id):
@@ -58,11 +64,24 @@ def release_customers(*, actor: User, ids: list[int], reason: str = "") -> Batch
         owner = customer.owner
         pool = rules.pool_for_department(owner.department_id if owner else None)
         Customer.objects.filter(pk=pk).update(
-            owner=None, previous_owner=owner, pooled_at=now, pool=pool, is_locked=False,
-            pool_return_at=None, pool_return_rule="", version=F("version") + 1,
+            owner=None,
+            previous_owner=owner,
+            pooled_at=now,
+            pool=pool,
+            is_locked=False,
+            pool_return_at=None,
+            pool_return_rule="",
+            version=F("version") + 1,
         )
-        _log(actor, customer, Action.TO_POOL, before_owner=owner, after_owner=None, pool=pool,
-             message=f"放入公海：{reason}" if reason else "放入公海")
+        _log(
+            actor,
+            customer,
+            Action.TO_POOL,
+            before_owner=owner,
+            after_owner=None,
+            pool=pool,
+            message=f"放入公海：{reason}" if reason else "放入公海",
+        )
 
     return run_batch(ids, release)
 
@@ -77,7 +96,12 @@ def claim_customers(*, actor: User, ids: list[int]) -> BatchResult:
     def claim(pk: int) -> None:
         nonlocal claimed
         customer = Customer.objects.filter(pk=pk).select_related("pool").first()
-        if customer is None or not rules.visible_pools(actor).filter(pk=customer.pool_id or rules.default_pool().pk).exists():
+        if (
+            customer is None
+            or not rules.visible_pools(actor)
+            .filter(pk=customer.pool_id or rules.default_pool().pk)
+            .exists()
+        ):
             raise NotFound("客户不存在或无权查看")
         if customer.owner_id is not None:
             raise ApplicationError(ALREADY_CLAIMED, code="already_claimed", status=409)
@@ -90,7 +114,9 @@ def claim_customers(*, actor: User, ids: list[int]) -> BatchResult:
         if won != 1:
             raise ApplicationError(ALREADY_CLAIMED, code="already_claimed", status=409)
         CustomerClaim.objects.create(customer_id=pk, user=actor, pool=customer.pool)
-        _log(actor, customer, Action.CLAIM, before_owner=None, after_owner=actor, pool=customer.pool)
+        _log(
+            actor, customer, Action.CLAIM, before_owner=None, after_owner=actor, pool=customer.pool
+        )
         rules.refresh_return_due([pk])
         claimed += 1
 
@@ -98,19 +124,26 @@ def claim_customers(*, actor: User, ids: list[int]) -> BatchResult:
 
 
 def transfer_customers(
-    *, actor: User, ids: list[int], user_ids: list[int], allocation: str = "even",
-    rng: random.Random | None = None, from_pool: bool = False,
+    *,
+    actor: User,
+    ids: list[int],
+    user_ids: list[int],
+    allocation: str = "even",
+    rng: random.Random | None = None,
 ) -> BatchResult:
-    """转移: give private (or, for managers, pool) customers to one or more employees using the
-    allocation of SPEC §4.3; limits are checked per target."""
-    # From the customer list anyone may hand over what they manage (checked per customer);
-    # from the pool it takes the transfer permission (managers, admins).
-    if from_pool and not actor.has_perm("customers.transfer_customer"):
-        raise Forbidden("没有转移公海客户的权限")
+    """转移 (SPEC §3, §4.3): give customers to one or more employees with the shared allocation.
+
+    A private customer may be transferred by whoever manages its owner; a pool customer needs the
+    transfer permission (managers, admins). Ownership limits are checked per target.
+    """
     wanted = list(dict.fromkeys(user_ids or []))
     targets = list(User.objects.filter(pk__in=wanted, is_active=True))
     if len(targets) != len(wanted):
-        raise ApplicationError("目标员工不存在或已停用", code="bad_target", errors={"user_ids": ["目标员工不存在或已停用"]})
+        raise ApplicationError(
+            "目标员工不存在或已停用",
+            code="bad_target",
+            errors={"user_ids": ["目标员工不存在或已停用"]},
+        )
     targets.sort(key=lambda u: wanted.index(u.pk))
     unique_ids = list(dict.fromkeys(ids))
     plan = dict(zip(unique_ids, allocate(len(unique_ids), targets, allocation, rng), strict=True))
@@ -119,13 +152,19 @@ def transfer_customers(
 
     def transfer(pk: int) -> None:
         target = plan[pk]
-        if from_pool:
-            customer = Customer.objects.select_for_update().filter(pk=pk, owner__isnull=True).first()
-            if customer is None:
-                raise NotFound("客户不存在或已被领取")
+        customer = (
+            Customer.objects.select_for_update().filter(pk=pk).select_related("owner").first()
+        )
+        if customer is None:
+            raise NotFound("客户不存在或无权查看")
+        if customer.owner_id is None:
+            pools = rules.visible_pools(actor)
+            if not pools.filter(pk=customer.pool_id).exists():
+                raise NotFound("客户不存在或无权查看")
+            if not actor.has_perm("customers.transfer_customer"):
+                raise Forbidden("没有转移公海客户的权限")
         else:
-            customer = visible_customers(actor).select_for_update().filter(pk=pk).select_related("owner").first()
-            if customer is None:
+            if not visible_customers(actor).filter(pk=pk).exists():
                 raise NotFound("客户不存在或无权查看")
             if not can_manage_owner(actor, customer.owner_id):
                 raise Forbidden("只有负责人、其上级或管理员可以转移该客户")
@@ -134,11 +173,21 @@ def transfer_customers(
         rules.check_ownership_limit(target, adding.get(target.pk, 0) + 1)
         before = customer.owner
         Customer.objects.filter(pk=pk).update(
-            owner=target, claimed_at=now, is_locked=False, version=F("version") + 1,
-            previous_owner=before if before else customer.previous_owner,
+            owner=target,
+            claimed_at=now,
+            is_locked=False,
+            version=F("version") + 1,
+            previous_owner=before or customer.previous_owner,
         )
         adding[target.pk] = adding.get(target.pk, 0) + 1
-        _log(actor, customer, Action.TRANSFER, before_owner=before, after_owner=target)
+        _log(
+            actor,
+            customer,
+            Action.TRANSFER,
+            before_owner=before,
+            after_owner=target,
+            pool=customer.pool if before is None else None,
+        )
         rules.refresh_return_due([pk])
 
     return run_batch(unique_ids, transfer)
@@ -158,8 +207,13 @@ def set_locked(*, actor: User, customer_id: int, locked: bool) -> Customer:
         if pool.lock_limit == 0 or in_use >= pool.lock_limit:
             raise ApplicationError(f"锁定客户已达上限（{pool.lock_limit}个）", code="lock_limit")
     Customer.objects.filter(pk=customer_id).update(is_locked=locked)
-    record_change(actor=actor, action=Action.UPDATE, obj=customer,
-                  before={"is_locked": customer.is_locked}, after={"is_locked": locked})
+    record_change(
+        actor=actor,
+        action=Action.UPDATE,
+        obj=customer,
+        before={"is_locked": customer.is_locked},
+        after={"is_locked": locked},
+    )
     rules.refresh_return_due([customer_id])
     customer.refresh_from_db()
     return customer
@@ -178,8 +232,13 @@ def move_to_pool(*, actor: User, ids: list[int], pool_id: int) -> BatchResult:
         if customer is None:
             raise NotFound("客户不在公海中")
         Customer.objects.filter(pk=pk).update(pool=pool)
-        record_change(actor=actor, action=Action.UPDATE, obj=customer,
-                      before={"pool": customer.pool_id}, after={"pool": pool.pk})
+        record_change(
+            actor=actor,
+            action=Action.UPDATE,
+            obj=customer,
+            before={"pool": customer.pool_id},
+            after={"pool": pool.pk},
+        )
 
     return run_batch(ids, move)
 
@@ -193,7 +252,12 @@ def return_overdue_customers(*, now=None) -> dict[str, Any]:
     for customer in due.exclude(pk__in=exempt).select_related("owner").iterator():
         with transaction.atomic():
             # Re-check under lock: a follow-up may have moved the due time meanwhile.
-            fresh = Customer.objects.select_for_update().filter(pk=customer.pk, owner__isnull=False).select_related("owner").first()
+            fresh = (
+                Customer.objects.select_for_update()
+                .filter(pk=customer.pk, owner__isnull=False)
+                .select_related("owner")
+                .first()
+            )
             if fresh is None:
                 continue
             rules.refresh_return_due([fresh.pk])
@@ -203,10 +267,64 @@ def return_overdue_customers(*, now=None) -> dict[str, Any]:
             owner = fresh.owner
             pool = rules.pool_for_department(owner.department_id if owner else None)
             Customer.objects.filter(pk=fresh.pk).update(
-                owner=None, previous_owner=owner, pooled_at=now, pool=pool, pool_return_at=None,
-                pool_return_rule="", version=F("version") + 1,
+                owner=None,
+                previous_owner=owner,
+                pooled_at=now,
+                pool=pool,
+                pool_return_at=None,
+                pool_return_rule="",
+                version=F("version") + 1,
             )
-            _log("系统", fresh, Action.TO_POOL, before_owner=owner, after_owner=None, pool=pool,
-                 message=f"自动回收：{customer.pool_return_rule}")
+            _log(
+                "系统",
+                fresh,
+                Action.TO_POOL,
+                before_owner=owner,
+                after_owner=None,
+                pool=pool,
+                message=f"自动回收：{customer.pool_return_rule}",
+            )
             returned += 1
     return {"returned": returned, "exempt": len(exempt)}
+
+
+@transaction.atomic
+def pool_save(*, actor: User, instance: Pool | None, data: dict[str, Any]) -> Pool:
+    """Create a pool or change its rules; every customer's countdown follows the new rules."""
+    from kehu.audit.services import snapshot
+    from kehu.core.services import validated_save
+
+    if not actor.is_admin:
+        raise Forbidden()
+    pool = instance or Pool()
+    before = snapshot(pool) if instance else None
+    level_days = data.get("level_days") or {}
+    if not isinstance(level_days, dict) or not all(
+        str(k).isdigit() and isinstance(v, int) and v >= 0 for k, v in level_days.items()
+    ):
+        raise ApplicationError(
+            "按等级天数格式不正确",
+            errors={"level_days": ['格式：{"等级ID": 天数}，天数为非负整数']},
+        )
+    for field, value in data.items():
+        if field != "departments":
+            setattr(pool, field, value)
+    validated_save(pool)
+    if "departments" in data:
+        pool.departments.set(data["departments"])
+    record_change(
+        actor=actor,
+        action=Action.UPDATE if instance else Action.CREATE,
+        obj=pool,
+        before=before,
+        after=snapshot(pool),
+    )
+    transaction.on_commit(lambda: schedule_refresh_all())
+    return pool
+
+
+def schedule_refresh_all() -> None:
+    """Recompute every private customer's countdown in the background worker."""
+    from django_q.tasks import async_task
+
+    async_task("kehu.pool.tasks.refresh_all_countdowns")

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0002_trigram_indexes'),
+        ("customers", "0002_trigram_indexes"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='customer',
-            name='is_locked',
-            field=models.BooleanField(default=False, verbose_name='锁定'),
+            model_name="customer",
+            name="is_locked",
+            field=models.BooleanField(default=False, verbose_name="锁定"),
         ),
     ]

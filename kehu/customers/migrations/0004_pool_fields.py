@@ -6,40 +6,48 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('basics', '0003_seed_dictionaries'),
-        ('customers', '0003_customer_is_locked'),
-        ('pool', '0001_initial'),
+        ("basics", "0003_seed_dictionaries"),
+        ("customers", "0003_customer_is_locked"),
+        ("pool", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='customer',
-            name='pool',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='customers', to='pool.pool', verbose_name='所在公海'),
+            model_name="customer",
+            name="pool",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="customers",
+                to="pool.pool",
+                verbose_name="所在公海",
+            ),
         ),
         migrations.AddField(
-            model_name='customer',
-            name='pool_return_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='回收时间'),
+            model_name="customer",
+            name="pool_return_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="回收时间"),
         ),
         migrations.AddField(
-            model_name='customer',
-            name='pool_return_rule',
-            field=models.CharField(blank=True, max_length=30, verbose_name='回收规则'),
+            model_name="customer",
+            name="pool_return_rule",
+            field=models.CharField(blank=True, max_length=30, verbose_name="回收规则"),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['owner', 'pool_return_at', 'id'], name='cust_owner_return_idx'),
+            model_name="customer",
+            index=models.Index(
+                fields=["owner", "pool_return_at", "id"], name="cust_owner_return_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['pool_return_at'], name='cust_return_idx'),
+            model_name="customer",
+            index=models.Index(fields=["pool_return_at"], name="cust_return_idx"),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['pool', '-pooled_at', '-id'], name='cust_pool_pooled_idx'),
+            model_name="customer",
+            index=models.Index(fields=["pool", "-pooled_at", "-id"], name="cust_pool_pooled_idx"),
         ),
     ]

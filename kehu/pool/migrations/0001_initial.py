@@ -6,59 +6,141 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('customers', '0003_customer_is_locked'),
-        ('org', '0001_initial'),
+        ("customers", "0003_customer_is_locked"),
+        ("org", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Pool',
+            name="Pool",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=50, unique=True, verbose_name='公海名称')),
-                ('is_default', models.BooleanField(default=False, verbose_name='默认公海')),
-                ('no_followup_days', models.PositiveIntegerField(default=30, verbose_name='未跟进自动回收天数')),
-                ('not_won_days', models.PositiveIntegerField(default=0, verbose_name='未成交自动回收天数')),
-                ('level_days', models.JSONField(blank=True, default=dict, help_text='客户等级ID → 天数，覆盖上面的未跟进天数', verbose_name='按客户等级的未跟进天数')),
-                ('exempt_won', models.BooleanField(default=True, verbose_name='已成交客户不回收')),
-                ('exempt_open_opportunity', models.BooleanField(default=True, verbose_name='有进行中商机的客户不回收')),
-                ('exempt_open_service_orders', models.BooleanField(default=True, verbose_name='有未完成售后订单的客户不回收')),
-                ('remind_days', models.PositiveIntegerField(default=3, verbose_name='提前提醒天数')),
-                ('max_owned', models.PositiveIntegerField(default=0, verbose_name='每人拥有客户上限')),
-                ('count_won_in_limit', models.BooleanField(default=False, verbose_name='已成交客户计入上限')),
-                ('daily_claim_limit', models.PositiveIntegerField(default=0, verbose_name='每日领取上限')),
-                ('reclaim_cooldown_days', models.PositiveIntegerField(default=0, verbose_name='原负责人N天内不可领取')),
-                ('lock_limit', models.PositiveIntegerField(default=0, verbose_name='每人可锁定客户数')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('departments', models.ManyToManyField(blank=True, help_text='这些部门（含下级部门）的员工释放的客户进入本公海', related_name='pools', to='org.department', verbose_name='成员部门')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=50, unique=True, verbose_name="公海名称")),
+                ("is_default", models.BooleanField(default=False, verbose_name="默认公海")),
+                (
+                    "no_followup_days",
+                    models.PositiveIntegerField(default=30, verbose_name="未跟进自动回收天数"),
+                ),
+                (
+                    "not_won_days",
+                    models.PositiveIntegerField(default=0, verbose_name="未成交自动回收天数"),
+                ),
+                (
+                    "level_days",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text="客户等级ID → 天数，覆盖上面的未跟进天数",
+                        verbose_name="按客户等级的未跟进天数",
+                    ),
+                ),
+                ("exempt_won", models.BooleanField(default=True, verbose_name="已成交客户不回收")),
+                (
+                    "exempt_open_opportunity",
+                    models.BooleanField(default=True, verbose_name="有进行中商机的客户不回收"),
+                ),
+                (
+                    "exempt_open_service_orders",
+                    models.BooleanField(default=True, verbose_name="有未完成售后订单的客户不回收"),
+                ),
+                (
+                    "remind_days",
+                    models.PositiveIntegerField(default=3, verbose_name="提前提醒天数"),
+                ),
+                (
+                    "max_owned",
+                    models.PositiveIntegerField(default=0, verbose_name="每人拥有客户上限"),
+                ),
+                (
+                    "count_won_in_limit",
+                    models.BooleanField(default=False, verbose_name="已成交客户计入上限"),
+                ),
+                (
+                    "daily_claim_limit",
+                    models.PositiveIntegerField(default=0, verbose_name="每日领取上限"),
+                ),
+                (
+                    "reclaim_cooldown_days",
+                    models.PositiveIntegerField(default=0, verbose_name="原负责人N天内不可领取"),
+                ),
+                (
+                    "lock_limit",
+                    models.PositiveIntegerField(default=0, verbose_name="每人可锁定客户数"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "departments",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="这些部门（含下级部门）的员工释放的客户进入本公海",
+                        related_name="pools",
+                        to="org.department",
+                        verbose_name="成员部门",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '公海',
-                'verbose_name_plural': '公海',
-                'ordering': ['-is_default', 'id'],
+                "verbose_name": "公海",
+                "verbose_name_plural": "公海",
+                "ordering": ["-is_default", "id"],
             },
         ),
         migrations.CreateModel(
-            name='CustomerClaim',
+            name="CustomerClaim",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('claimed_at', models.DateTimeField(auto_now_add=True)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='claims', to='customers.customer')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('pool', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='pool.pool')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("claimed_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="claims",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "pool",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="pool.pool",
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='pool',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_default', True)), fields=('is_default',), name='pool_single_default'),
+            model_name="pool",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_default", True)),
+                fields=("is_default",),
+                name="pool_single_default",
+            ),
         ),
         migrations.AddIndex(
-            model_name='customerclaim',
-            index=models.Index(fields=['user', 'claimed_at'], name='pool_claim_user_day_idx'),
+            model_name="customerclaim",
+            index=models.Index(fields=["user", "claimed_at"], name="pool_claim_user_day_idx"),
         ),
     ]

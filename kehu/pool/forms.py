@@ -1,0 +1,53 @@
+from django import forms
+
+from kehu.core.forms import KehuForm, KehuModelForm
+from kehu.org.models import User
+
+from .allocation import MODES
+from .models import Pool
+
+
+class ReleaseForm(KehuForm):
+    reason = forms.CharField(
+        label="原因（选填）",
+        required=False,
+        max_length=200,
+        widget=forms.Textarea(attrs={"rows": 2, "col": "col-12"}),
+    )
+
+
+class TransferForm(KehuForm):
+    users = forms.ModelMultipleChoiceField(
+        label="目标员工",
+        queryset=User.objects.filter(is_active=True),
+        widget=forms.SelectMultiple(attrs={"data-picker": "1", "col": "col-12"}),
+        error_messages={"required": "请至少选择一名目标员工"},
+    )
+    allocation = forms.ChoiceField(
+        label="分配方式",
+        choices=list(MODES.items()),
+        initial="even",
+        widget=forms.RadioSelect(attrs={"col": "col-12"}),
+    )
+
+
+class PoolForm(KehuModelForm):
+    class Meta:
+        model = Pool
+        fields = [
+            "name",
+            "departments",
+            "no_followup_days",
+            "not_won_days",
+            "level_days",
+            "exempt_won",
+            "exempt_open_opportunity",
+            "exempt_open_service_orders",
+            "remind_days",
+            "max_owned",
+            "count_won_in_limit",
+            "daily_claim_limit",
+            "reclaim_cooldown_days",
+            "lock_limit",
+        ]
+        widgets = {"departments": forms.SelectMultiple(attrs={"data-picker": "1", "col": "col-12"})}

@@ -1,0 +1,23 @@
+from django.urls import include, path
+
+from kehu.core.urls import object_urls
+
+from . import views
+
+urlpatterns = [
+    path("pool/", views.PoolListView.as_view(), name="pool_list"),
+    path("pool/claim/", views.ClaimView.as_view(), name="pool_claim"),
+    path("customers/release/", views.ReleaseView.as_view(), name="customer_release"),
+    path("customers/transfer/", views.TransferView.as_view(), name="customer_transfer"),
+    path(
+        "settings/pools/",
+        include(
+            object_urls(
+                "poolrule",
+                list=views.PoolSettingsListView,
+                add=views.PoolSettingsEditView,
+                edit=views.PoolSettingsEditView,
+            )
+        ),
+    ),
+]

@@ -1,0 +1,84 @@
+"""客户公海 pages and the ownership actions on the customer list (SPEC §3)."""
+
+from __future__ import annotations
+
+from kehu.core import views as generic
+
+from . import filters, forms, selectors, services, tables
+from .models import Pool
+
+
+class PoolListView(generic.ObjectListView):
+    title = "客户公海"
+    url_name = "pool"
+    permission_required = "customers.view_pool"
+    add_permission = "customers.add_customer"
+    add_label = "添加"
+    filterset_class = filters.PoolCustomerFilterSet
+    table_class = tables.PoolCustomerTable
+    bulk_actions = [
+        generic.BulkAction("领取", "pool_claim", "customers.claim_customer"),
+        generic.BulkAction("转移", "customer_transfer", "customers.transfer_customer"),
+    ]
+
+    def url_for(self, action, *args):
+        return None  # customers are added from 客户列表; the pool only claims and transfers
+
+    def get_queryset(self, request):
+        return selectors.pool_customer_list(user=request.user)
+
+
+class ClaimView(generic.BulkActionView):
+    title = "领取客户"
+    permission_required = "customers.claim_customer"
+    batch_service = services.claim_customers
+
+
+class ReleaseView(generic.BulkFormActionView):
+    title = "放入公海"
+    intro = "放入公海后负责人清空，其他业务员可以领取；联系方式将在公海中隐藏。"
+    form_class = forms.ReleaseForm
+    permission_required = "customers.release_customer"
+
+    def run(self, request, ids, form):
+        return services.release_customers(
+            actor=request.user, ids=ids, reason=form.cleaned_data["reason"]
+        )
+
+
+class TransferView(generic.BulkFormActionView):
+    title = "转移客户"
+    intro = "选择一名或多名目标员工；多名时按分配方式分配。"
+    form_class = forms.TransferForm
+    permission_required = "customers.view_customer"
+
+    def run(self, request, ids, form):
+        return services.transfer_customers(
+            actor=request.user,
+            ids=ids,
+            user_ids=[u.pk for u in form.cleaned_data["users"]],
+            allocation=form.cleaned_data["allocation"],
+        )
+
+
+class PoolSettingsListView(generic.ObjectListView):
+    title = "公海规则"
+    url_name = "poolrule"
+    permission_required = "pool.view_pool"
+    add_permission = "pool.add_pool"
+    filterset_class = filters.PoolFilterSet
+    table_class = tables.PoolTable
+
+    def get_queryset(self, request):
+        return Pool.objects.prefetch_related("departments")
+
+
+class PoolSettingsEditView(generic.ObjectEditView):
+    permission_required = "pool.change_pool"
+    form_class = forms.PoolForm
+    save_service = services.pool_save
+    success_url_name = "poolrule_list"
+    title_add, title_edit = "添加公海", "编辑公海规则"
+
+    def get_queryset(self, request):
+        return Pool.objects.all()
