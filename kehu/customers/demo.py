@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from kehu.basics.models import DictEntry, DictKind, Region
+from kehu.pool.rules import default_pool, refresh_return_due
 
 from .models import Contact, Customer, Gender
 from .services import customer_create
@@ -225,9 +226,14 @@ def seed(users, count: int = 300) -> None:
         )
         if i % 5 == 4:
             pool_ids.append((customer.pk, owner.pk))
+    pool = default_pool()
     for pk, previous in pool_ids:
         Customer.objects.filter(pk=pk).update(
             owner=None,
             previous_owner_id=previous,
+            pool=pool,
             pooled_at=now - timedelta(days=rng.randint(0, 60)),
+            pool_return_at=None,
         )
+    Customer.objects.filter(pk=sample.pk).update(last_followup_at=now - timedelta(days=2))
+    refresh_return_due(Customer.objects.filter(owner__isnull=False).values_list("pk", flat=True))

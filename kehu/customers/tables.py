@@ -81,6 +81,7 @@ class CustomerTable(KehuTable):
             "creator",
             "owner",
             "created_at",
+            "pool_return_at",
             "actions",
         ]
         order_by = ("-created_at",)
@@ -116,21 +117,24 @@ class CustomerTable(KehuTable):
         )
 
     def render_actions(self, record):
+        def modal_link(label, url, css="btn-ghost-secondary"):
+            return format_html(
+                '<a class="btn btn-sm {}" href="{}" hx-get="{}" hx-target="#modal-content">{}</a>',
+                css,
+                url,
+                url,
+                label,
+            )
+
+        release = f"{reverse('customer_release')}?pk={record.pk}"
         links = [
-            format_html(
-                '<a class="btn btn-sm btn-ghost-secondary" href="{}" hx-get="{}" hx-target="#modal-content">编辑</a>',
-                reverse("customer_edit", args=[record.pk]),
-                reverse("customer_edit", args=[record.pk]),
-            ),
+            modal_link("编辑", reverse("customer_edit", args=[record.pk])),
             format_html(
                 '<a class="btn btn-sm btn-ghost-secondary" href="{}?tab=followups">跟进</a>',
                 reverse("customer_detail", args=[record.pk]),
             ),
-            format_html(
-                '<a class="btn btn-sm btn-ghost-danger" href="{}" hx-get="{}" hx-target="#modal-content">删除</a>',
-                reverse("customer_delete", args=[record.pk]),
-                reverse("customer_delete", args=[record.pk]),
-            ),
+            modal_link("公海", release),
+            modal_link("删除", reverse("customer_delete", args=[record.pk]), "btn-ghost-danger"),
         ]
         return format_html(
             '<div class="btn-list flex-nowrap">{}</div>',

@@ -49,6 +49,7 @@ class PoolCustomerTable(KehuTable):
             "actions",
         ]
         order_by = ("-pooled_at",)
+        sequence = ("select", "actions", "...")  # 领取 within reach on narrow screens
 
     def render_contact_phone(self, record):
         return format_html('<span class="masked">{}</span>', masking.customer_phone(record))
