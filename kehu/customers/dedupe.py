@@ -17,7 +17,6 @@ from django.db.models import Q
 
 SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司", "集团", "公司", "厂", "店")
 _PUNCT_RE = re.compile(r"[\s\W_]+", re.UNICODE)
-NEAR_MATCH_SIMILARITY = 0.4
 MAX_MATCHES = 20
 
 
@@ -105,35 +104,23 @@ def find_duplicates(
             if connection.vendor == "postgresql":
                 near |= Q(name_normalized__trigram_similar=norm)
             add(base.filter(near).exclude(name_normalized=norm).order_by("id"), "name_similar")
-            if _contains_reverse_enabled():
-                # Existing names contained in the new one ("华东叉车" inside "上海华东叉车").
-                contained = base.extra(
-                    where=[
-                        "CHAR_LENGTH(name_normalized) >= 2",
-                        "%s LIKE '%%' || name_normalized || '%%'",
-                    ]
-                    if connection.vendor == "postgresql"
-                    else [
-                        "LENGTH(name_normalized) >= 2",
-                        "%s LIKE '%%' || name_normalized || '%%'",
-                    ],
-                    params=[norm],
-                ).exclude(name_normalized=norm)
-                add(contained.order_by("id"), "name_similar")
+            # Existing names contained in the new one ("华东叉车" inside "上海华东叉车"): every
+            # substring of two or more characters, looked up on the name index.
+            parts = {norm[a:b] for a in range(len(norm)) for b in range(a + 2, len(norm) + 1)} - {
+                norm
+            }
+            if parts:
+                add(base.filter(name_normalized__in=sorted(parts)).order_by("id"), "name_similar")
     if phone:
         try:
             number = clean_phone(phone)
         except FieldError:
             number = re.sub(r"\D", "", phone)
         if number:
-            ids = Contact.objects.filter(Q(mobile=number) | Q(phone=number)).values("customer_id")
-            add(base.filter(Q(contact_phone=number) | Q(pk__in=ids)), "phone")
+            ids = list(
+                Contact.objects.filter(Q(mobile=number) | Q(phone=number)).values_list(
+                    "customer_id", flat=True
+                )[:limit]
+            )
+            add(base.filter(Q(contact_phone=number) | Q(pk__in=ids)).order_by("id"), "phone")
     return list(found.values())[:limit]
-
-
-def _contains_reverse_enabled() -> bool:
-    # A reverse-containment scan reads the whole name column; fine up to tens of thousands of
-    # customers, switched off beyond via settings (trigram similarity still finds near names).
-    from django.conf import settings
-
-    return getattr(settings, "KEHU_DEDUPE_REVERSE_CONTAINS", True)

@@ -22,7 +22,7 @@ def customer_visible_q(user) -> Q:
     """SPEC §1: owner, owner within the user's data scope, or shared with the user."""
     if not getattr(user, "is_authenticated", False):
         return Q(pk__in=[])
-    shared = CustomerShare.objects.filter(user_id=user.pk).values("customer_id")
+    shared = CustomerShare.objects.filter(user_id=user.pk).values_list("customer_id", flat=True)
     return visible_q(user, owner_field="owner", shared_ids=shared)
 
 

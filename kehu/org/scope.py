@@ -54,6 +54,15 @@ def scope_owner_ids(user: User) -> set[int] | None:
     whose scope is ``dept_and_below`` (its "下属部门" are also the departments it leads, even
     outside its own department, so the subordinates tab never hides a subordinate's records).
     """
+    cached = getattr(user, "_scope_owner_ids_cache", None)
+    if cached is not None:  # one computation per request (the user object lives that long)
+        return None if cached == "all" else set(cached)
+    ids = _compute_scope_owner_ids(user)
+    user._scope_owner_ids_cache = "all" if ids is None else frozenset(ids)
+    return ids
+
+
+def _compute_scope_owner_ids(user: User) -> set[int] | None:
     scope = user.data_scope
     if scope == DataScope.ALL:
         return None
@@ -71,7 +80,7 @@ def scope_owner_ids(user: User) -> set[int] | None:
     return ids
 
 
-def visible_q(user: User, *, owner_field: str = "owner", shared_ids: QuerySet | None = None) -> Q:
+def visible_q(user: User, *, owner_field: str = "owner", shared_ids=None) -> Q:
     """The visibility rule as a ``Q`` over a model with an owner (SPEC §1).
 
     A record is visible when it has an owner and that owner is the user or within the user's
@@ -82,11 +91,14 @@ def visible_q(user: User, *, owner_field: str = "owner", shared_ids: QuerySet | 
         return Q(pk__in=[])
     owner_ids = scope_owner_ids(user)
     if owner_ids is None:
-        q = Q(**{f"{owner_field}__isnull": False})
-    else:
-        q = Q(**{f"{owner_field}_id__in": sorted(owner_ids)})
+        # Everything private is visible: shares add nothing (and would cost an OR).
+        return Q(**{f"{owner_field}__isnull": False})
+    q = Q(**{f"{owner_field}_id__in": sorted(owner_ids)})
     if shared_ids is not None:
-        q |= Q(pk__in=shared_ids)
+        # A literal id list (shares are few) keeps the OR index-friendly.
+        shared = [next(iter(row.values())) if isinstance(row, dict) else row for row in shared_ids]
+        if shared:
+            q |= Q(pk__in=shared) & Q(**{f"{owner_field}__isnull": False})
     return q
 
 
