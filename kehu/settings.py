@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "kehu.audit",
     "kehu.customers",
     "kehu.pool",
+    "kehu.imports",
 ]
 
 MIDDLEWARE = [
@@ -208,6 +209,8 @@ DJANGO_TABLES2_PAGE_RANGE = 7
 
 KEHU_PAGE_SIZES = [20, 50, 100]
 KEHU_ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
+KEHU_IMPORT_MAX_BYTES = int(os.environ.get("KEHU_IMPORT_MAX_BYTES", 20 * 1024 * 1024))
+KEHU_IMPORT_MAX_ROWS = int(os.environ.get("KEHU_IMPORT_MAX_ROWS", 100_000))
 
 LOGGING = {
     "version": 1,

@@ -27,6 +27,7 @@ urlpatterns = [
     path("settings/", include("kehu.org.urls")),
     path("settings/", include("kehu.basics.urls")),
     path("audit/", ChangeLogListView.as_view(), name="audit_list"),
+    path("", include("kehu.imports.urls")),
     path("", include("kehu.pool.urls")),
     path("", include("kehu.customers.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

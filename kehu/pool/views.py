@@ -16,6 +16,7 @@ class PoolListView(generic.ObjectListView):
     add_label = "添加"
     filterset_class = filters.PoolCustomerFilterSet
     table_class = tables.PoolCustomerTable
+    extra_buttons_template = "pool/_list_buttons.html"
     bulk_actions = [
         generic.BulkAction("领取", "pool_claim", "customers.claim_customer"),
         generic.BulkAction("转移", "customer_transfer", "customers.transfer_customer"),

@@ -1,0 +1,126 @@
+"""Import and export API (SPEC §10.1)."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from django.http import HttpResponse
+from ninja import File, Form, Router, Schema
+from ninja.files import UploadedFile
+from ninja.responses import Status
+
+from kehu.core.errors import ApplicationError, Forbidden, NotFound
+from kehu.customers.schemas import ErrorOut
+
+from . import services
+from .models import ImportJob
+from .spreadsheets import template_workbook
+from .views import XLSX, export_response
+
+router = Router(tags=["导入导出"])
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
+
+
+class ImportJobOut(Schema):
+    id: int
+    status: str
+    original_name: str
+    target: str
+    allocation: str
+    on_duplicate: str
+    total: int
+    valid: int
+    invalid: int
+    duplicate: int
+    preview_errors: list[dict]
+    plan: dict[str, int]
+    done: int
+    created: int
+    skipped: int
+    failed: int
+    message: str
+
+
+def _xlsx(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return response
+
+
+def _job(request, job_id: int) -> ImportJob:
+    job = ImportJob.objects.filter(pk=job_id).first()
+    if job is None or (job.created_by_id != request.user.pk and not request.user.is_admin):
+        raise NotFound("导入任务不存在")
+    return job
+
+
+@router.get("/customers/import-template", response={200: None, 401: ErrorOut})
+def import_template(request):
+    """The .xlsx template: 客户名称 … 详细地址 in columns A–K, an example row, a help sheet."""
+    return _xlsx(template_workbook(), "客户导入模板.xlsx")
+
+
+@router.post("/customers/imports", response={201: ImportJobOut, **ERRORS})
+def create_import(
+    request,
+    file: File[UploadedFile],
+    target: Form[str],
+    user_ids: Form[str] | None = None,
+    department_id: Form[int] | None = None,
+    allocation: Form[str] = "even",
+    on_duplicate: Form[str] = "skip",
+):
+    """Upload and preview: counts of valid, invalid and duplicate rows before confirming.
+
+    `user_ids`: repeat the field or give comma-separated ids."""
+    ids: list[int] = []
+    for raw in request.POST.getlist("user_ids"):
+        for part in str(raw).replace("，", ",").split(","):
+            part = part.strip()
+            if not part.isdigit():
+                if part:
+                    raise ApplicationError(
+                        "员工ID格式不正确", errors={"user_ids": ["请提供员工ID（数字）"]}
+                    )
+                continue
+            ids.append(int(part))
+    job = services.import_create(
+        actor=request.user,
+        upload=file,
+        target=target,
+        user_ids=ids,
+        department_id=department_id,
+        allocation=allocation,
+        on_duplicate=on_duplicate,
+    )
+    return Status(201, job)
+
+
+@router.post(
+    "/customers/imports/{int:job_id}/confirm", response={200: ImportJobOut, 409: ErrorOut, **ERRORS}
+)
+def confirm_import(request, job_id: int):
+    """Start the previewed import in the background worker."""
+    services.import_confirm(actor=request.user, job=_job(request, job_id))
+    return ImportJob.objects.get(pk=job_id)
+
+
+@router.get("/customers/imports/{int:job_id}", response={200: ImportJobOut, **ERRORS})
+def get_import(request, job_id: int):
+    """Progress: `status` preview|running|finished|failed and the row counters."""
+    return _job(request, job_id)
+
+
+@router.get("/customers/imports/{int:job_id}/errors", response={200: None, **ERRORS})
+def import_errors(request, job_id: int):
+    """The refused and skipped rows with an added 错误原因 column."""
+    job = _job(request, job_id)
+    return _xlsx(services.error_report(job), f"导入错误报告-{job.pk}.xlsx")
+
+
+@router.get("/customers/export", response={200: None, **ERRORS})
+def export(request, tab: str = "all"):
+    """The filtered list (`tab=pool` for the pool) as .xlsx, masked where the UI masks."""
+    if not request.user.has_perm("customers.export_customer"):
+        raise Forbidden()
+    return export_response(request)

@@ -1,0 +1,88 @@
+"""Customer import jobs (SPEC §4): preview, background run, progress, error report."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ImportStatus(models.TextChoices):
+    PREVIEW = "preview", _("待确认")
+    RUNNING = "running", _("导入中")
+    FINISHED = "finished", _("已完成")
+    FAILED = "failed", _("失败")
+
+
+class ImportTarget(models.TextChoices):
+    POOL = "pool", _("公海")
+    USERS = "users", _("员工")
+    DEPARTMENT = "department", _("部门")
+
+
+class ImportJob(models.Model):
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    file = models.FileField(upload_to="imports/%Y/%m/", max_length=200)
+    original_name = models.CharField(_("文件名"), max_length=200)
+    target = models.CharField(_("导入目标"), max_length=20, choices=ImportTarget.choices)
+    user_ids = models.JSONField(default=list, blank=True)
+    department = models.ForeignKey(
+        "org.Department", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    allocation = models.CharField(_("分配方式"), max_length=10, default="even")
+    on_duplicate = models.CharField(_("重复数据"), max_length=10, default="skip")
+    status = models.CharField(
+        _("状态"), max_length=10, choices=ImportStatus.choices, default=ImportStatus.PREVIEW
+    )
+    headers = models.JSONField(default=list, blank=True)
+    total = models.PositiveIntegerField(default=0)
+    valid = models.PositiveIntegerField(default=0)
+    invalid = models.PositiveIntegerField(default=0)
+    duplicate = models.PositiveIntegerField(default=0)
+    preview_errors = models.JSONField(default=list, blank=True)
+    plan = models.JSONField(default=dict, blank=True)
+    done = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    message = models.CharField(max_length=500, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("导入任务")
+        verbose_name_plural = _("导入任务")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"导入 #{self.pk} {self.original_name}"
+
+    @property
+    def percent(self) -> int:
+        return (
+            int(self.done * 100 / self.total)
+            if self.total
+            else (100 if self.status == "finished" else 0)
+        )
+
+
+class ImportRowError(models.Model):
+    """A row that was not imported, with its original values, for the error report."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="row_errors")
+    row_number = models.PositiveIntegerField()
+    values = models.JSONField(default=list)
+    reason = models.CharField(max_length=500)
+    kind = models.CharField(max_length=10, default="failed")  # failed | skipped
+
+    class Meta:
+        ordering = ["row_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "row_number"], name="imports_row_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}:{self.row_number}"

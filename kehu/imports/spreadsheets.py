@@ -1,0 +1,273 @@
+"""Reading uploads (.xlsx, .xls, .csv in UTF-8 or GBK) row by row, and the import template.
+
+Headers are matched by name in any order; the template's eleven columns come first (SPEC §4.1).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import PurePath
+
+from django.conf import settings
+
+from kehu.core.errors import ApplicationError
+
+TEMPLATE_COLUMNS = [
+    ("客户名称", "name", True, "必填，一般为公司全称，最多100字"),
+    ("法人/经营者", "legal_person", False, "选填"),
+    (
+        "统一社会信用代码",
+        "credit_code",
+        False,
+        "选填；填写时须为18位有效代码，且不能与已有客户重复",
+    ),
+    ("开户银行", "bank_name", False, "选填"),
+    ("收款账号", "bank_account", False, "选填；8至30位数字，可含空格"),
+    ("生产产品", "products", False, "选填"),
+    ("原材料类型", "raw_materials", False, "选填"),
+    ("联系人", "contact_name", True, "必填"),
+    ("联系电话", "contact_phone", True, "必填；11位手机号，或带区号的座机号（如 0592-1234567）"),
+    ("备注", "remark", False, "选填"),
+    ("详细地址", "address", False, "选填；未填省市区时，系统会从地址中识别省市区"),
+]
+OPTIONAL_COLUMNS = [
+    ("客户等级", "level", "选填；须为系统中已启用的客户等级"),
+    ("客户来源", "source", "选填；不填时为「导入」"),
+    ("行业类型", "industry", "选填；须为系统中已启用的行业类型"),
+    ("客户标签", "tags", "选填；多个标签用逗号或顿号分隔"),
+    ("省", "province", "选填；如 福建省"),
+    ("市", "city", "选填；如 厦门市"),
+    ("区", "district", "选填；如 思明区"),
+]
+HEADER_FIELDS = {h: f for h, f, *_ in TEMPLATE_COLUMNS} | {h: f for h, f, _ in OPTIONAL_COLUMNS}
+HEADER_ALIASES = {
+    "省份": "province",
+    "城市": "city",
+    "区县": "district",
+    "区/县": "district",
+    "法人": "legal_person",
+    "电话": "contact_phone",
+    "手机": "contact_phone",
+    "地址": "address",
+    "标签": "tags",
+}
+REQUIRED_FIELDS = ("name", "contact_name", "contact_phone")
+FORMULA_PREFIXES = ("=", "+", "-", "@")
+
+
+class SpreadsheetError(ApplicationError):
+    def __init__(self, message: str):
+        super().__init__(message, code="bad_file", errors={"file": [message]})
+
+
+def normalize_header(text) -> str:
+    text = unicodedata.normalize("NFKC", str(text or "")).strip()
+    for marker in ("*", "（必填）", "(必填)", "必填"):
+        text = text.replace(marker, "")
+    return text.strip()
+
+
+def cell_text(value) -> str:
+    """A cell as the text the user typed: 15263698652.0 → "15263698652", escaped formulas unescaped."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        value = int(value) if value.is_integer() else value
+    if hasattr(value, "isoformat"):
+        return value.isoformat(sep=" ") if hasattr(value, "hour") else value.isoformat()
+    text = str(value).strip()
+    if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_PREFIXES:
+        text = text[1:]
+    return text
+
+
+@dataclass
+class Sheet:
+    headers: list[str]
+    columns: dict[str, int]  # field → column index
+    rows: Iterator[list[str]]
+
+
+def _check_upload(name: str, size: int) -> str:
+    ext = PurePath(name or "").suffix.lower()
+    if ext not in {".xlsx", ".xls", ".csv"}:
+        raise SpreadsheetError("只支持 .xlsx、.xls 或 .csv 文件")
+    if size == 0:
+        raise SpreadsheetError("文件是空的")
+    limit = settings.KEHU_IMPORT_MAX_BYTES
+    if size > limit:
+        raise SpreadsheetError(f"文件超过{limit // (1024 * 1024)}MB，请拆分后再导入")
+    return ext
+
+
+def _raw_rows(path: str, ext: str) -> Iterator[list]:
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    if ext == ".xlsx" and head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise SpreadsheetError("文件设置了打开密码（已加密），请取消密码后再上传")
+    if ext == ".csv":
+        yield from _csv_rows(path)
+        return
+    from python_calamine import CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_path(path)
+        sheet = workbook.get_sheet_by_index(0)
+        rows = sheet.iter_rows()
+    except Exception as exc:  # calamine reports corrupt, encrypted and foreign files alike
+        text = str(exc).lower()
+        if "password" in text or "encrypt" in text:
+            raise SpreadsheetError("文件设置了打开密码（已加密），请取消密码后再上传") from exc
+        raise SpreadsheetError("文件无法读取：格式不正确或已损坏") from exc
+    yield from rows
+
+
+def _csv_rows(path: str) -> Iterator[list]:
+    with open(path, "rb") as fh:
+        sample = fh.read(64 * 1024)
+    encoding = "utf-8-sig"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+    except UnicodeDecodeError:
+        encoding = "gb18030"  # GBK and its superset
+    with open(path, "rb") as fh:
+        text = io.TextIOWrapper(fh, encoding=encoding, errors="strict", newline="")
+        try:
+            yield from csv.reader(text)
+        except UnicodeDecodeError as exc:
+            raise SpreadsheetError("CSV 文件编码无法识别，请另存为 UTF-8 或 GBK 编码") from exc
+        except csv.Error as exc:
+            raise SpreadsheetError(f"CSV 文件格式不正确：{exc}") from exc
+
+
+def open_sheet(path: str, name: str, size: int) -> Sheet:
+    """The header row mapped to fields, and an iterator over the data rows (as text)."""
+    ext = _check_upload(name, size)
+    raw = _raw_rows(path, ext)
+    header_row = None
+    for row in raw:
+        if any(cell_text(c) for c in row):
+            header_row = row
+            break
+    if header_row is None:
+        raise SpreadsheetError("文件中没有数据")
+    headers = [normalize_header(c) for c in header_row]
+    columns: dict[str, int] = {}
+    for index, header in enumerate(headers):
+        field = HEADER_FIELDS.get(header) or HEADER_ALIASES.get(header)
+        if field and field not in columns:
+            columns[field] = index
+    missing = [h for h, f, required, _ in TEMPLATE_COLUMNS if required and f not in columns]
+    if missing:
+        raise SpreadsheetError(
+            f"不是客户导入模板：缺少「{'」「'.join(missing)}」列，请下载模板后填写"
+        )
+    width = len(headers)
+
+    def data_rows() -> Iterator[list[str]]:
+        for row in raw:
+            cells = [cell_text(c) for c in row][:width]
+            cells += [""] * (width - len(cells))
+            yield cells
+
+    return Sheet(headers=headers, columns=columns, rows=data_rows())
+
+
+def row_values(sheet: Sheet, cells: list[str]) -> dict[str, str]:
+    return {field: cells[index] for field, index in sheet.columns.items()}
+
+
+def escape_formula(value):
+    """Cells that begin with = + - @ are prefixed so no spreadsheet runs them (SPEC §4.5)."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def template_workbook() -> bytes:
+    """The import template: headers A–K (required ones in red), an example row, optional columns
+    with dropdowns, and a second sheet explaining each column."""
+    from openpyxl import Workbook
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    from kehu.basics.models import DictEntry, DictKind
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "客户导入"
+    headers = [h for h, *_ in TEMPLATE_COLUMNS] + [h for h, *_ in OPTIONAL_COLUMNS]
+    ws.append(headers)
+    fill = PatternFill("solid", fgColor="DDEBF7")
+    for col, (_header, _field, required, note) in enumerate(TEMPLATE_COLUMNS, start=1):
+        cell = ws.cell(row=1, column=col)
+        cell.font = Font(bold=True, color="C00000" if required else "000000")
+        cell.fill = fill
+        cell.comment = Comment(("【必填】" if required else "") + note, "Kehu")
+    for col in range(len(TEMPLATE_COLUMNS) + 1, len(headers) + 1):
+        ws.cell(row=1, column=col).font = Font(bold=True, color="808080")
+    ws.append(
+        [
+            "测试客户D有限公司",
+            "法人D",
+            "",
+            "建设银行",
+            "111111111111",
+            "食品",
+            "食品",
+            "客户D",
+            "15263698652",
+            "示例行，导入前请删除",
+            "福建省厦门市思明区XXX路1号",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+        ]
+    )
+    for col, width in zip(
+        "ABCDEFGHIJKLMNOPQR",
+        [22, 12, 22, 12, 20, 12, 12, 10, 16, 16, 28, 10, 10, 10, 14, 8, 8, 8],
+        strict=False,
+    ):
+        ws.column_dimensions[col].width = width
+    lists = wb.create_sheet("选项")
+    for index, kind in enumerate([DictKind.LEVEL, DictKind.SOURCE, DictKind.INDUSTRY], start=1):
+        names = list(
+            DictEntry.objects.filter(kind=kind, is_active=True)
+            .order_by("sort")
+            .values_list("name", flat=True)
+        )
+        for row, name in enumerate(names, start=1):
+            lists.cell(row=row, column=index, value=name)
+        if names:
+            letter = "ABC"[index - 1]
+            dv = DataValidation(
+                type="list", formula1=f"=选项!${letter}$1:${letter}${len(names)}", allow_blank=True
+            )
+            ws.add_data_validation(dv)
+            dv.add(f"{'LMN'[index - 1]}2:{'LMN'[index - 1]}100001")
+    lists.sheet_state = "hidden"
+    help_sheet = wb.create_sheet("填写说明")
+    help_sheet.append(["列", "是否必填", "说明"])
+    for header, _field, required, note in TEMPLATE_COLUMNS:
+        help_sheet.append([header, "必填" if required else "选填", note])
+    for header, _field, note in OPTIONAL_COLUMNS:
+        help_sheet.append([header, "选填（可选列）", note])
+    help_sheet.append([])
+    help_sheet.append(["提示", "", "列的顺序可以调整，系统按列名识别；每个文件最多10万行、20MB。"])
+    help_sheet.column_dimensions["A"].width = 18
+    help_sheet.column_dimensions["C"].width = 70
+    wb.move_sheet("填写说明", offset=-1)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

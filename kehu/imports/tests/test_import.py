@@ -1,0 +1,274 @@
+import csv
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from kehu.audit.models import ChangeLog
+from kehu.core.errors import ApplicationError
+from kehu.customers.models import Customer
+from kehu.imports import services
+from kehu.imports.models import ImportJob, ImportRowError
+from kehu.imports.spreadsheets import TEMPLATE_COLUMNS, template_workbook
+
+from .conftest import HEADERS, SEED_ROWS, xlsx_bytes
+
+
+@pytest.fixture
+def run(django_capture_on_commit_callbacks):
+    def confirm(job, actor):
+        # The job is queued on commit; the django-q2 worker runs synchronously in tests.
+        with django_capture_on_commit_callbacks(execute=True):
+            services.import_confirm(actor=actor, job=job)
+        job.refresh_from_db()
+        return job
+
+    return confirm
+
+
+def test_template_has_exact_headers_example_and_help_sheet(db):
+    wb = load_workbook(io.BytesIO(template_workbook()))
+    ws = wb.worksheets[0]
+    assert [c.value for c in ws[1]][:11] == HEADERS
+    assert [c.value for c in ws[2]][0] == "测试客户D有限公司"
+    assert ws["A1"].font.color.rgb.endswith("C00000")  # required columns marked
+    assert wb.sheetnames[1] == "填写说明"
+    explained = [row[0].value for row in wb["填写说明"].iter_rows(min_row=2, max_row=12)]
+    assert explained == [h for h, *_ in TEMPLATE_COLUMNS]
+
+
+def test_seed_rows_import_to_two_employees_evenly(run, org, upload):
+    job = services.import_create(
+        actor=org["admin"],
+        upload=upload(),
+        target="users",
+        user_ids=[org["sales1"].pk, org["sales2"].pk],
+        allocation="even",
+    )
+    assert (job.status, job.total, job.valid, job.invalid, job.duplicate) == ("preview", 3, 3, 0, 0)
+    assert job.plan == {org["sales1"].display_name: 2, org["sales2"].display_name: 1}
+    assert Customer.objects.count() == 0  # preview writes nothing
+    job = run(job, org["admin"])
+    assert (job.status, job.created, job.skipped, job.failed, job.done) == ("finished", 3, 0, 0, 3)
+    owners = dict(Customer.objects.values_list("name", "owner__username"))
+    assert owners == {
+        "测试客户D有限公司": "sales1",
+        "测试客户E有限公司": "sales2",
+        "测试客户F有限公司": "sales1",
+    }
+    d = Customer.objects.get(name="测试客户D有限公司")
+    assert (
+        d.creator == org["admin"] and d.source.name == "导入" and d.contact_phone == "15263698652"
+    )
+    assert d.contacts.get().remark == "自动添加"
+    assert (
+        ChangeLog.objects.filter(action="import", object_type="imports.importjob").count() == 2
+    )  # upload + 1 batch
+
+
+def test_department_target_spreads_over_active_members(run, org, upload):
+    sales_dept = org["manager1"].department  # 销售部 → 销售一部 (sales1, sales2), 销售二部 (sales3)
+    org["sales2"].is_active = False
+    org["sales2"].save()
+    rows = [
+        [f"部门客户{i}有限公司", "", "", "", "", "", "", "联系人", f"1390000{i:04d}", "", ""]
+        for i in range(6)
+    ]
+    job = services.import_create(
+        actor=org["admin"],
+        upload=upload(rows),
+        target="department",
+        department_id=sales_dept.pk,
+        allocation="even",
+    )
+    run(job, org["admin"])
+    counts = {}
+    for username in Customer.objects.values_list("owner__username", flat=True):
+        counts[username] = counts.get(username, 0) + 1
+    assert counts == {"manager1": 2, "sales1": 2, "sales3": 2}
+
+
+def test_pool_import_is_masked_in_the_pool(run, org, upload, client_for):
+    job = services.import_create(actor=org["admin"], upload=upload(), target="pool")
+    run(job, org["admin"])
+    assert Customer.objects.filter(owner__isnull=True, pool__isnull=False).count() == 3
+    response = client_for("sales1").get("/api/v1/pool/customers")
+    assert "15263698652" not in response.content.decode()
+    phones = {c["name"]: c["contact_phone"] for c in response.json()["items"]}
+    assert phones["测试客户D有限公司"] == "152****8652"
+
+
+def test_gbk_and_utf8_bom_csv(run, org, upload):
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["联系电话", "客户名称", "联系人"])  # any order
+    writer.writerow(["15263698652", "中文编码测试有限公司", "张三"])
+    for encoding, name in (("gbk", "gbk.csv"), ("utf-8-sig", "bom.csv")):
+        Customer.objects.all().delete()
+        job = services.import_create(
+            actor=org["sales1"],
+            upload=upload(name=name, content=out.getvalue().encode(encoding)),
+            target="users",
+            user_ids=[org["sales1"].pk],
+        )
+        assert job.valid == 1
+        run(job, org["sales1"])
+        assert Customer.objects.get().name == "中文编码测试有限公司"
+
+
+def test_xls_files_are_read(org, upload):
+    import xlwt  # writes the legacy .xls format (dev dependency)
+
+    wb = xlwt.Workbook()
+    ws = wb.add_sheet("客户")
+    for col, header in enumerate(HEADERS):
+        ws.write(0, col, header)
+    for col, value in enumerate(SEED_ROWS[0]):
+        ws.write(1, col, value)
+    out = io.BytesIO()
+    wb.save(out)
+    job = services.import_create(
+        actor=org["sales1"],
+        upload=upload(name="old.xls", content=out.getvalue()),
+        target="users",
+        user_ids=[org["sales1"].pk],
+    )
+    assert (job.total, job.valid) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("a.txt", b"hello", "只支持"),
+        ("a.xlsx", b"", "空的"),
+        ("a.xlsx", b"this is not a spreadsheet", "无法读取"),
+        ("a.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "密码"),
+        ("a.xlsx", xlsx_bytes([["x", "y"]], headers=["名称", "电话"]), "不是客户导入模板"),
+        ("a.xlsx", xlsx_bytes([]), "没有数据行"),
+        ("a.csv", "客户名称,联系人\n".encode(), "缺少「联系电话」"),
+    ],
+)
+def test_bad_files_are_refused_and_start_nothing(org, upload, name, content, message):
+    with pytest.raises(ApplicationError) as exc:
+        services.import_create(
+            actor=org["sales1"],
+            upload=upload(name=name, content=content),
+            target="users",
+            user_ids=[org["sales1"].pk],
+        )
+    assert exc.value.status == 400 and message in exc.value.message
+    assert ImportJob.objects.count() == 0 and Customer.objects.count() == 0
+
+
+def test_size_and_row_limits(org, upload, settings):
+    settings.KEHU_IMPORT_MAX_ROWS = 2
+    with pytest.raises(ApplicationError, match="超过2行"):
+        services.import_create(
+            actor=org["sales1"], upload=upload(), target="users", user_ids=[org["sales1"].pk]
+        )
+    settings.KEHU_IMPORT_MAX_BYTES = 100
+    with pytest.raises(ApplicationError, match="超过"):
+        services.import_create(
+            actor=org["sales1"], upload=upload(), target="users", user_ids=[org["sales1"].pk]
+        )
+
+
+def test_invalid_and_duplicate_rows_and_error_report(run, org, upload, make_customer):
+    make_customer("sales2", name="测试客户E有限公司")
+    rows = [
+        *SEED_ROWS,
+        ["坏电话有限公司", "", "", "", "", "", "", "王五", "12345", "", ""],
+        ["", "", "", "", "", "", "", "无名", "13900000001", "", ""],
+        ["@恶意公司", "", "", "", "", "", "", "赵六", "15263698652", "", ""],  # phone repeats row 1
+    ]
+    job = services.import_create(
+        actor=org["sales1"], upload=upload(rows), target="users", user_ids=[org["sales1"].pk]
+    )
+    assert (job.total, job.valid, job.invalid, job.duplicate) == (6, 2, 2, 2)
+    reasons = [e["reason"] for e in job.preview_errors]
+    assert any("联系电话格式不正确" in r for r in reasons) and any(
+        "请填写客户名称" in r for r in reasons
+    )
+    job = run(job, org["sales1"])
+    assert (job.created, job.skipped, job.failed) == (2, 2, 2)
+    report = load_workbook(io.BytesIO(services.error_report(job))).active
+    rows_out = list(report.values)
+    assert rows_out[0][-1] == "错误原因" and list(rows_out[0][:-1]) == HEADERS
+    by_name = {r[0]: r[-1] for r in rows_out[1:]}
+    assert "系统中已存在" in by_name["测试客户E有限公司"]
+    assert "文件中重复" in by_name["'@恶意公司"]  # escaped, never a live formula
+    assert "联系电话格式不正确" in by_name["坏电话有限公司"]
+
+
+def test_import_anyway_keeps_duplicates(run, org, upload, make_customer):
+    make_customer("sales2", name="测试客户E有限公司")
+    job = services.import_create(
+        actor=org["sales1"],
+        upload=upload(),
+        target="users",
+        user_ids=[org["sales1"].pk],
+        on_duplicate="import",
+    )
+    run(job, org["sales1"])
+    assert Customer.objects.filter(name="测试客户E有限公司").count() == 2
+
+
+def test_crash_leaves_no_partial_batch_and_rerun_creates_no_duplicates(
+    run, org, upload, monkeypatch
+):
+    monkeypatch.setattr(services, "BATCH_SIZE", 2)
+    rows = [
+        [f"批次客户{i}有限公司", "", "", "", "", "", "", "联系人", f"1380000{i:04d}", "", ""]
+        for i in range(5)
+    ]
+    job = services.import_create(
+        actor=org["sales1"], upload=upload(rows), target="users", user_ids=[org["sales1"].pk]
+    )
+    real_log = services.record_change
+    calls = {"n": 0}
+
+    def dying_log(**kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:  # the second batch has written its rows, then the worker dies
+            raise RuntimeError("worker killed")
+        return real_log(**kwargs)
+
+    monkeypatch.setattr(services, "record_change", dying_log)
+    with pytest.raises(RuntimeError):
+        run(job, org["sales1"])
+    job.refresh_from_db()
+    # …inside the batch's transaction, so that batch is gone as a whole.
+    assert job.status == "failed" and job.done == 2 and Customer.objects.count() == 2
+    monkeypatch.setattr(services, "record_change", real_log)
+    job = run(job, org["sales1"])
+    assert job.status == "finished" and job.created == 5
+    assert Customer.objects.count() == 5
+    assert sorted(Customer.objects.values_list("name", flat=True)) == [
+        f"批次客户{i}有限公司" for i in range(5)
+    ]
+
+
+def test_ownership_limit_reported_per_row(run, org, upload):
+    from kehu.pool.models import Pool
+
+    Pool.objects.filter(is_default=True).update(max_owned=2)
+    job = services.import_create(
+        actor=org["sales1"], upload=upload(), target="users", user_ids=[org["sales1"].pk]
+    )
+    job = run(job, org["sales1"])
+    assert (job.created, job.failed) == (2, 1)
+    assert "超过拥有上限" in ImportRowError.objects.get(job=job).reason
+
+
+def test_bad_options_change_nothing(org, upload):
+    for kwargs, field in [
+        ({"target": "moon"}, "target"),
+        ({"target": "users", "user_ids": []}, "user_ids"),
+        ({"target": "users", "user_ids": [999999]}, "user_ids"),
+        ({"target": "users", "user_ids": [1], "allocation": "weird"}, "allocation"),
+        ({"target": "department", "department_id": None}, "department_id"),
+    ]:
+        with pytest.raises(ApplicationError) as exc:
+            services.import_create(actor=org["admin"], upload=upload(), **kwargs)
+        assert field in exc.value.errors
+    assert ImportJob.objects.count() == 0
