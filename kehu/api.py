@@ -153,6 +153,7 @@ def _register_routers() -> None:
     from kehu.audit.api import router as audit_router
     from kehu.basics.api import router as basics_router
     from kehu.customers.api import router as customers_router
+    from kehu.followups.api import router as followups_router
     from kehu.imports.api import router as imports_router
     from kehu.org.api import router as org_router
     from kehu.pool.api import router as pool_router
@@ -160,6 +161,7 @@ def _register_routers() -> None:
     api.add_router("", org_router)
     api.add_router("", basics_router)
     api.add_router("", audit_router)
+    api.add_router("", followups_router)
     api.add_router("", imports_router)
     api.add_router("", pool_router)
     api.add_router("", customers_router)

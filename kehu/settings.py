@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "kehu.customers",
     "kehu.pool",
     "kehu.imports",
+    "kehu.followups",
 ]
 
 MIDDLEWARE = [

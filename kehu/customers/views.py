@@ -117,13 +117,21 @@ class CustomerBulkDeleteView(generic.BulkActionView):
 class CustomerDetailView(LoginRequiredMixin, View):
     """客户画像 (first version: header, summary, contacts, attachments, log)."""
 
-    TABS = [("contacts", "联系人"), ("attachments", "附件"), ("log", "日志")]
+    TABS = [("followups", "跟进记录"), ("contacts", "联系人"), ("attachments", "附件"), ("log", "日志")]
 
     def get(self, request, pk):
         customer = selectors.customer_get(user=request.user, pk=pk)
-        tab = request.GET.get("tab", "contacts")
+        tab = request.GET.get("tab", "followups")
         if tab not in dict(self.TABS):
-            tab = "contacts"
+            tab = "followups"
+        followups, followup_form = [], None
+        if tab == "followups":
+            from kehu.followups.forms import FollowUpForm
+            from kehu.followups.selectors import followup_list
+
+            followups = list(followup_list(user=request.user).filter(customer=customer)[:100])
+            if can_manage_owner(request.user, customer.owner_id):
+                followup_form = FollowUpForm(customer=customer)
         contacts = [(c, masking.contact_fields(customer, c)) for c in customer.contacts.all()]
         log = list(
             changelog_list(
@@ -145,6 +153,8 @@ class CustomerDetailView(LoginRequiredMixin, View):
             "log": log,
             "shared_with": selectors.shared_users(customer),
             "can_manage": can_manage_owner(request.user, customer.owner_id),
+            "followups": followups,
+            "followup_form": followup_form,
         }
         return render(request, "customers/customer_detail.html", context)
 

@@ -1,0 +1,110 @@
+"""/api/v1/followups and /api/v1/todo."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ninja import Router, Schema
+from ninja.responses import Status
+from pydantic import Field
+
+from kehu.core.api import Page, paginate
+from kehu.core.errors import NotFound
+from kehu.customers.schemas import ErrorOut
+from kehu.customers.selectors import customer_get
+
+from . import selectors, services
+
+router = Router(tags=["跟进与代办"])
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
+
+
+class FollowUpIn(Schema):
+    customer_id: int
+    type: int | None = Field(None, description="跟进类型 dictionary entry id")
+    content: str
+    followed_at: datetime | None = None
+    next_followup_at: datetime | None = None
+    contact_id: int | None = None
+    opportunity_id: int | None = None
+
+
+class FollowUpOut(Schema):
+    id: int
+    customer_id: int | None
+    type: int | None = Field(None, alias="type_id")
+    type_name: str | None
+    content: str
+    followed_at: datetime
+    next_followup_at: datetime | None
+    contact_id: int | None
+    opportunity_id: int | None
+    author_id: int | None
+    created_at: datetime
+
+    @staticmethod
+    def resolve_type_name(obj):
+        return obj.type.name if obj.type_id else None
+
+
+class TodoCustomer(Schema):
+    id: int
+    name: str
+    next_followup_at: datetime | None
+    pool_return_at: datetime | None
+
+
+class TodoOut(Schema):
+    followups_today: list[TodoCustomer]
+    followups_overdue: list[TodoCustomer]
+    payment_plans_due: list[dict]
+    pool_returning: list[TodoCustomer]
+    approvals: list[dict]
+
+
+@router.get("/followups", response={200: Page[FollowUpOut], **ERRORS})
+def list_followups(request, customer_id: int | None = None, page: int = 1, page_size: int = 20):
+    qs = selectors.followup_list(user=request.user)
+    if customer_id is not None:
+        qs = qs.filter(customer_id=customer_id)
+    return paginate(qs.order_by("-followed_at", "-id"), page, page_size, lambda f: f)
+
+
+@router.post("/followups", response={201: FollowUpOut, **ERRORS})
+def create_followup(request, payload: FollowUpIn):
+    customer = customer_get(user=request.user, pk=payload.customer_id)
+    data = payload.dict()
+    data["type"] = str(data["type"]) if data.get("type") is not None else None
+    data["contact"] = data.pop("contact_id")
+    followup = services.followup_create(actor=request.user, customer=customer, data=data)
+    return Status(201, followup)
+
+
+@router.get("/followups/{int:followup_id}", response={200: FollowUpOut, **ERRORS})
+def get_followup(request, followup_id: int):
+    followup = selectors.followup_list(user=request.user).filter(pk=followup_id).first()
+    if followup is None:
+        raise NotFound("跟进记录不存在或无权查看")
+    return followup
+
+
+@router.delete("/followups/{int:followup_id}", response={204: None, **ERRORS})
+def delete_followup(request, followup_id: int):
+    followup = selectors.followup_list(user=request.user).filter(pk=followup_id).first()
+    if followup is None:
+        raise NotFound("跟进记录不存在或无权查看")
+    services.followup_delete(actor=request.user, followup=followup)
+    return Status(204, None)
+
+
+@router.get("/todo", response={200: TodoOut, 401: ErrorOut})
+def todo(request):
+    """通知代办: what the badge counts, listed."""
+    due = selectors.followups_due(user=request.user)
+    return {
+        "followups_today": list(due["today"][:200]),
+        "followups_overdue": list(due["overdue"][:200]),
+        "payment_plans_due": [],
+        "pool_returning": list(selectors.pool_returning(user=request.user)[:200]),
+        "approvals": [],
+    }

@@ -1,0 +1,94 @@
+"""Follow-up writes (SPEC §5.1): adding one moves the customer's last/next follow-up times and
+restarts the pool countdown."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from kehu.audit.models import Action
+from kehu.audit.services import record_change, snapshot
+from kehu.basics.models import DictKind
+from kehu.core.attachments import attach_files
+from kehu.core.errors import ApplicationError, Forbidden
+from kehu.customers.models import Contact, Customer
+from kehu.customers.validation import FieldError, clean_dict_entry
+from kehu.org.scope import can_manage_owner
+from kehu.pool.rules import refresh_return_due
+
+from .models import FollowUp
+
+MAX_CONTENT = 5000
+
+
+def _clean(data: dict[str, Any], customer: Customer) -> dict[str, Any]:
+    errors: dict[str, list[str]] = {}
+    content = (data.get("content") or "").strip()
+    if not content:
+        errors["content"] = ["请填写跟进内容"]
+    elif len(content) > MAX_CONTENT:
+        errors["content"] = [f"跟进内容不能超过{MAX_CONTENT}个字符"]
+    try:
+        kind = clean_dict_entry(data.get("type"), DictKind.FOLLOWUP_TYPE, "跟进类型")
+    except FieldError as exc:
+        errors["type"] = [str(exc)]
+        kind = None
+    followed_at = data.get("followed_at") or timezone.now()
+    next_at = data.get("next_followup_at")
+    if next_at and next_at <= followed_at:
+        errors["next_followup_at"] = ["下次跟进时间应晚于本次跟进时间"]
+    if followed_at > timezone.now() + timedelta(minutes=5):
+        errors["followed_at"] = ["本次跟进时间不能晚于现在"]
+    contact = data.get("contact")
+    if contact is not None:
+        if not isinstance(contact, Contact):
+            contact = Contact.objects.filter(pk=contact).first()
+        if contact is None or contact.customer_id != customer.pk:
+            errors["contact"] = ["联系人不属于该客户"]
+    if errors:
+        raise ApplicationError("输入有误，请检查后重试", errors=errors)
+    return {
+        "content": content,
+        "type": kind,
+        "followed_at": followed_at,
+        "next_followup_at": next_at,
+        "contact": contact,
+        "opportunity_id": data.get("opportunity_id"),
+    }
+
+
+@transaction.atomic
+def followup_create(*, actor, customer: Customer, data: dict[str, Any], files=()) -> FollowUp:
+    """Record a follow-up on a customer the actor manages (owner, scope over owner, admin)."""
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    if not can_manage_owner(actor, customer.owner_id):
+        raise Forbidden("只有负责人、其上级或管理员可以跟进该客户")
+    cleaned = _clean(data, customer)
+    followup = FollowUp.objects.create(customer=customer, author=actor, **cleaned)
+    attach_files(actor=actor, obj=followup, files=files)
+    updates: dict[str, Any] = {"version": F("version") + 1}
+    if customer.last_followup_at is None or cleaned["followed_at"] >= customer.last_followup_at:
+        updates["last_followup_at"] = cleaned["followed_at"]
+        updates["next_followup_at"] = cleaned["next_followup_at"]
+    Customer.objects.filter(pk=customer.pk).update(**updates)
+    refresh_return_due([customer.pk])
+    record_change(
+        actor=actor,
+        action=Action.CREATE,
+        obj=followup,
+        after=snapshot(followup),
+        message=f"跟进客户「{customer.name}」",
+    )
+    return followup
+
+
+@transaction.atomic
+def followup_delete(*, actor, followup: FollowUp) -> None:
+    if followup.author_id != actor.pk and not actor.is_admin:
+        raise Forbidden("只能删除自己的跟进记录")
+    record_change(actor=actor, action=Action.DELETE, obj=followup, before=snapshot(followup))
+    followup.delete()
