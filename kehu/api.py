@@ -153,6 +153,7 @@ def _register_routers() -> None:
     from kehu.audit.api import router as audit_router
     from kehu.basics.api import router as basics_router
     from kehu.customers.api import router as customers_router
+    from kehu.customers.api_contacts import router as contacts_router
     from kehu.followups.api import router as followups_router
     from kehu.imports.api import router as imports_router
     from kehu.org.api import router as org_router
@@ -165,6 +166,7 @@ def _register_routers() -> None:
     api.add_router("", imports_router)
     api.add_router("", pool_router)
     api.add_router("", customers_router)
+    api.add_router("", contacts_router)
 
 
 _register_routers()

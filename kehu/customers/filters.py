@@ -103,3 +103,26 @@ class CustomerFilterSet(KehuFilterSet):
         return (
             queryset.exclude(receivable_total=0) if value else queryset.filter(receivable_total=0)
         )
+
+
+class ContactFilterSet(KehuFilterSet):
+    q = django_filters.CharFilter(label="姓名", field_name="name", lookup_expr="icontains")
+    phone = django_filters.CharFilter(label="手机/电话", method="filter_phone")
+    email = django_filters.CharFilter(label="邮箱", lookup_expr="icontains")
+    customer = django_filters.CharFilter(
+        label="客户名称", field_name="customer__name", lookup_expr="icontains"
+    )
+    customer_id = django_filters.NumberFilter(
+        label="客户ID", field_name="customer_id", widget=forms.HiddenInput
+    )
+    is_decision_maker = django_filters.BooleanFilter(label="决策人")
+
+    class Meta(KehuFilterSet.Meta):
+        model = Contact
+        fields: list[str] = []
+
+    def filter_phone(self, queryset, name, value):
+        digits = "".join(ch for ch in value if ch.isdigit() or ch == "-").strip("-")
+        if not digits:
+            return queryset.none()
+        return queryset.filter(Q(mobile__contains=digits) | Q(phone__contains=digits))

@@ -179,3 +179,57 @@ class ShareForm(KehuForm):
         queryset=User.objects.filter(is_active=True),
         widget=forms.SelectMultiple(attrs={"data-picker": "1", "col": "col-12"}),
     )
+
+
+class ContactForm(KehuModelForm):
+    """联系人: the customer is picked with a search-as-you-type box over the visible customers."""
+
+    customer = forms.IntegerField(
+        label="客户",
+        required=False,
+        widget=forms.Select(attrs={"data-remote": "/api/v1/customers", "col": "col-12"}),
+    )
+
+    class Meta:
+        from .models import Contact
+
+        model = Contact
+        fields = [
+            "name",
+            "mobile",
+            "phone",
+            "email",
+            "position",
+            "gender",
+            "is_decision_maker",
+            "birthday",
+            "remark",
+        ]
+        widgets = {
+            "birthday": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "remark": forms.TextInput(attrs={"col": "col-12"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_contact_%s")
+        super().__init__(*args, **kwargs)
+        for name in ("name", "mobile", "phone", "email", "position", "remark"):
+            self.fields[name].validators = []
+        self.fields["name"].required = True
+        if self.instance and self.instance.pk:
+            del self.fields["customer"]
+        else:
+            initial = self.initial.get("customer") or (
+                self.data.get("customer") if self.is_bound else None
+            )
+            choices = [("", "输入客户名称搜索")]
+            if initial:
+                from .models import Customer
+
+                found = Customer.objects.filter(pk=initial).values_list("pk", "name").first()
+                if found:
+                    choices.append(found)
+            self.fields["customer"].widget.choices = choices
+
+    def _post_clean(self):
+        pass  # services.contact_save validates

@@ -77,3 +77,10 @@ def customer_get(*, user, pk: int) -> Customer:
 
 def shared_users(customer: Customer):
     return [s.user for s in customer.shares.select_related("user").order_by("id")]
+
+
+def contact_list(*, user) -> QuerySet[Contact]:
+    """Every contact of every customer the user may see (SPEC §5.3)."""
+    return Contact.objects.filter(customer__in=visible_customers(user).values("pk")).select_related(
+        "customer", "customer__owner"
+    )

@@ -23,7 +23,7 @@ from kehu.pool import rules as pool_rules
 
 from .dedupe import find_duplicates, normalize_name
 from .models import Contact, Customer, CustomerShare
-from .selectors import customer_get
+from .selectors import customer_get, visible_customers
 from .validation import clean_coordinates, clean_customer_data, clean_regions
 
 SIMPLE_FIELDS = (
@@ -287,3 +287,123 @@ def customer_share(*, actor: User, customer: Customer, user_ids: list[int]) -> l
         after={"shared_with": sorted(wanted)},
     )
     return users
+
+
+# ---------------------------------------------------------------------------------------------
+# Contacts (SPEC §5.3)
+
+CONTACT_FIELDS = (
+    "name",
+    "mobile",
+    "phone",
+    "email",
+    "position",
+    "gender",
+    "is_decision_maker",
+    "birthday",
+    "remark",
+)
+
+
+def _clean_contact(data: dict[str, Any]) -> dict[str, Any]:
+    from .models import Gender
+    from .validation import FieldError, clean_email, clean_phone
+
+    errors: dict[str, list[str]] = {}
+    cleaned: dict[str, Any] = {}
+    name = (data.get("name") or "").strip()
+    if not name:
+        errors["name"] = ["请填写联系人姓名"]
+    elif len(name) > 50:
+        errors["name"] = ["姓名不能超过50个字符"]
+    cleaned["name"] = name
+    for field, label in (("mobile", "手机"), ("phone", "电话")):
+        try:
+            cleaned[field] = clean_phone(data.get(field), label=label)
+        except FieldError as exc:
+            errors[field] = [str(exc)]
+    if "mobile" in cleaned and cleaned["mobile"] and not cleaned["mobile"].startswith("1"):
+        errors["mobile"] = ["手机应为11位手机号，座机请填写在「电话」"]
+    try:
+        cleaned["email"] = clean_email(data.get("email"))
+    except FieldError as exc:
+        errors["email"] = [str(exc)]
+    for field, limit in (("position", 50), ("remark", 500)):
+        value = (data.get(field) or "").strip()
+        if len(value) > limit:
+            errors[field] = [f"不能超过{limit}个字符"]
+        cleaned[field] = value
+    gender = data.get("gender") or Gender.UNKNOWN
+    if gender not in Gender.values:
+        errors["gender"] = ["性别只能是 男、女 或 未知"]
+    cleaned["gender"] = gender
+    cleaned["is_decision_maker"] = bool(data.get("is_decision_maker"))
+    cleaned["birthday"] = data.get("birthday")
+    if errors:
+        raise ApplicationError("输入有误，请检查后重试", errors=errors)
+    return cleaned
+
+
+def _mirror_primary(contact: Contact) -> None:
+    """The primary contact and the customer's 联系人/联系电话 are one fact (SPEC §5.3)."""
+    if not contact.is_primary:
+        return
+    phone = contact.mobile or contact.phone
+    updates: dict[str, Any] = {"contact_name": contact.name}
+    if phone:
+        updates["contact_phone"] = phone
+    Customer.objects.filter(pk=contact.customer_id).update(version=F("version") + 1, **updates)
+
+
+@transaction.atomic
+def contact_save(*, actor: User, instance: Contact | None, data: dict[str, Any]) -> Contact:
+    """Add a contact to a visible customer the actor manages, or edit one."""
+    if instance is None:
+        customer = data.get("customer")
+        if not isinstance(customer, Customer):
+            customer = visible_customers(actor).filter(pk=customer).first() if customer else None
+        if customer is None or not visible_customers(actor).filter(pk=customer.pk).exists():
+            raise ApplicationError("请选择客户", errors={"customer": ["客户不存在或无权查看"]})
+    else:
+        customer = instance.customer
+    _require_manage(actor, customer)
+    cleaned = _clean_contact(data)
+    contact = instance or Contact(customer=customer)
+    before = snapshot(contact) if instance else None
+    for field, value in cleaned.items():
+        setattr(contact, field, value)
+    contact.save()
+    _mirror_primary(contact)
+    record_change(
+        actor=actor,
+        action=Action.UPDATE if instance else Action.CREATE,
+        obj=contact,
+        before=before,
+        after=snapshot(contact),
+        message=f"客户「{customer.name}」的联系人",
+    )
+    return contact
+
+
+@transaction.atomic
+def contact_delete(*, actor: User, instance: Contact) -> None:
+    """A customer keeps at least one contact; deleting the primary promotes the next one."""
+    customer = Customer.objects.select_for_update().get(pk=instance.customer_id)
+    _require_manage(actor, customer)
+    others = customer.contacts.exclude(pk=instance.pk).order_by("id")
+    if not others.exists():
+        raise ApplicationError("客户至少要保留一个联系人", code="last_contact")
+    record_change(
+        actor=actor,
+        action=Action.DELETE,
+        obj=instance,
+        before=snapshot(instance),
+        message=f"客户「{customer.name}」的联系人",
+    )
+    was_primary = instance.is_primary
+    instance.delete()
+    if was_primary:
+        successor = others.first()
+        successor.is_primary = True
+        successor.save(update_fields=["is_primary"])
+        _mirror_primary(successor)

@@ -140,3 +140,67 @@ class CustomerTable(KehuTable):
             '<div class="btn-list flex-nowrap">{}</div>',
             format_html_join("", "{}", ((x,) for x in links)),
         )
+
+
+class ContactTable(KehuTable):
+    actions = tables.Column(verbose_name="操作", orderable=False, empty_values=())
+    name = tables.Column(verbose_name="姓名", order_by=("name", "id"))
+    customer = tables.Column(verbose_name="客户", orderable=False)
+    mobile = tables.Column(verbose_name="手机", orderable=False, empty_values=())
+    phone = tables.Column(verbose_name="电话", orderable=False, empty_values=())
+    email = tables.Column(verbose_name="邮箱", orderable=False, empty_values=())
+    position = tables.Column(verbose_name="职位", orderable=False)
+    gender = tables.Column(verbose_name="性别", orderable=False)
+    is_decision_maker = tables.BooleanColumn(verbose_name="决策人", yesno="是,否", orderable=False)
+    remark = tables.Column(verbose_name="备注", orderable=False)
+    created_at = tables.DateTimeColumn(
+        verbose_name="创建时间", format="Y-m-d", order_by=("created_at", "id")
+    )
+
+    class Meta(KehuTable.Meta):
+        from .models import Contact
+
+        model = Contact
+        fields = [
+            "actions",
+            "name",
+            "customer",
+            "mobile",
+            "phone",
+            "email",
+            "position",
+            "gender",
+            "is_decision_maker",
+            "remark",
+            "created_at",
+        ]
+        order_by = ("-created_at",)
+
+    def render_customer(self, record):
+        return format_html(
+            '<a href="{}?tab=contacts">{}</a>',
+            reverse("customer_detail", args=[record.customer_id]),
+            record.customer.name,
+        )
+
+    def render_mobile(self, record):
+        return masking.contact_fields(record.customer, record)["mobile"]
+
+    def render_phone(self, record):
+        return masking.contact_fields(record.customer, record)["phone"]
+
+    def render_email(self, record):
+        return masking.contact_fields(record.customer, record)["email"]
+
+    def render_actions(self, record):
+        edit = reverse("contact_edit", args=[record.pk])
+        delete = reverse("contact_delete", args=[record.pk])
+        return format_html(
+            '<div class="btn-list flex-nowrap"><a class="btn btn-sm btn-ghost-secondary" href="{}" hx-get="{}" '
+            'hx-target="#modal-content">编辑</a><a class="btn btn-sm btn-ghost-danger" href="{}" hx-get="{}" '
+            'hx-target="#modal-content">删除</a></div>',
+            edit,
+            edit,
+            delete,
+            delete,
+        )

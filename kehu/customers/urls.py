@@ -24,6 +24,18 @@ urlpatterns = [
         views.DuplicateCheckView.as_view(),
         name="customer_duplicate_check",
     ),
+    path(
+        "contacts/",
+        include(
+            object_urls(
+                "contact",
+                list=views.ContactListView,
+                add=views.ContactEditView,
+                edit=views.ContactEditView,
+                delete=views.ContactDeleteView,
+            )
+        ),
+    ),
     path("customers/<int:pk>/share/", views.CustomerShareView.as_view(), name="customer_share"),
     path(
         "attachments/<int:pk>/", views.AttachmentDownloadView.as_view(), name="attachment_download"

@@ -34,6 +34,7 @@ class CustomerListView(generic.ObjectListView):
             confirm="确定删除勾选的客户吗？有待收款或单据的客户不会被删除。",
             danger=True,
         ),
+        generic.BulkAction("转移客户", "customer_transfer", "customers.change_customer"),
     ]
     extra_buttons_template = "customers/_list_buttons.html"
 
@@ -117,7 +118,12 @@ class CustomerBulkDeleteView(generic.BulkActionView):
 class CustomerDetailView(LoginRequiredMixin, View):
     """客户画像 (first version: header, summary, contacts, attachments, log)."""
 
-    TABS = [("followups", "跟进记录"), ("contacts", "联系人"), ("attachments", "附件"), ("log", "日志")]
+    TABS = [
+        ("followups", "跟进记录"),
+        ("contacts", "联系人"),
+        ("attachments", "附件"),
+        ("log", "日志"),
+    ]
 
     def get(self, request, pk):
         customer = selectors.customer_get(user=request.user, pk=pk)
@@ -216,3 +222,46 @@ class AttachmentDownloadView(LoginRequiredMixin, View):
         return FileResponse(
             attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name
         )
+
+
+class ContactListView(generic.ObjectListView):
+    title = "联系人列表"
+    url_name = "contact"
+    permission_required = "customers.view_contact"
+    add_permission = "customers.add_contact"
+    filterset_class = filters.ContactFilterSet
+    table_class = tables.ContactTable
+
+    def get_queryset(self, request):
+        return selectors.contact_list(user=request.user)
+
+    def url_for(self, action, *args):
+        url = super().url_for(action, *args)
+        customer = self.request.GET.get("customer_id")
+        return f"{url}?customer={customer}" if url and action == "add" and customer else url
+
+
+class ContactEditView(generic.ObjectEditView):
+    permission_required = "customers.change_contact"
+    form_class = forms.ContactForm
+    save_service = services.contact_save
+    success_url_name = "contact_list"
+    title_add, title_edit = "添加联系人", "编辑联系人"
+
+    def get_queryset(self, request):
+        return selectors.contact_list(user=request.user)
+
+    def get_form(self, request, instance, data=None, files=None):
+        form = super().get_form(request, instance, data, files)
+        if instance is None and data is None and request.GET.get("customer"):
+            form = self.form_class(initial={"customer": request.GET["customer"]}, user=request.user)
+        return form
+
+
+class ContactDeleteView(generic.ObjectDeleteView):
+    permission_required = "customers.delete_contact"
+    delete_service = services.contact_delete
+    success_url_name = "contact_list"
+
+    def get_queryset(self, request):
+        return selectors.contact_list(user=request.user)

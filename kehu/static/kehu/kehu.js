@@ -26,8 +26,18 @@
       evt.detail.isError = false;
     }
   });
+  // An answer that brings new content for the modal (a batch result) also sends objectSaved to
+  // refresh the list; htmx fires it before the swap, and hiding the modal then would drop the
+  // result: Bootstrap ignores the show() that follows while the modal is fading out.
+  let modalGetsContent = false;
+  document.body.addEventListener("htmx:beforeOnLoad", function (evt) {
+    const target = evt.detail.target;
+    const xhr = evt.detail.xhr;
+    modalGetsContent = !!(target && target.id === "modal-content" && xhr.status === 200 && xhr.responseText);
+  });
   document.body.addEventListener("objectSaved", function (evt) {
-    if (modal) modal.hide();
+    if (modal && !modalGetsContent) modal.hide();
+    modalGetsContent = false;
     const msg = evt.detail && evt.detail.message;
     if (msg) toast(msg);
   });
@@ -108,4 +118,24 @@
     }
     setCoords(form, el);
   });
+})();
+
+// Search-as-you-type pickers over the API (e.g. the customer of a new contact).
+(function () {
+  function initRemote(root) {
+    if (!window.TomSelect) return;
+    (root || document).querySelectorAll("select[data-remote]:not(.tomselected)").forEach(function (el) {
+      new TomSelect(el, {
+        valueField: "id", labelField: "name", searchField: ["name"], maxOptions: 50, preload: false,
+        load: function (query, callback) {
+          fetch(el.dataset.remote + "?page_size=50&q=" + encodeURIComponent(query), { credentials: "same-origin" })
+            .then(function (r) { return r.json(); })
+            .then(function (body) { callback(body.items || []); })
+            .catch(function () { callback(); });
+        },
+      });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { initRemote(document); });
+  document.body.addEventListener("htmx:afterSettle", function (evt) { initRemote(evt.detail.target); });
 })();
