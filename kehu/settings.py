@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "kehu.pool",
     "kehu.imports",
     "kehu.followups",
+    "kehu.sales",
 ]
 
 MIDDLEWARE = [

@@ -27,6 +27,7 @@ urlpatterns = [
     path("settings/", include("kehu.org.urls")),
     path("settings/", include("kehu.basics.urls")),
     path("audit/", ChangeLogListView.as_view(), name="audit_list"),
+    path("", include("kehu.sales.urls")),
     path("", include("kehu.followups.urls")),
     path("", include("kehu.imports.urls")),
     path("", include("kehu.pool.urls")),

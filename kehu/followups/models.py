@@ -19,6 +19,9 @@ class FollowUp(models.Model):
         on_delete=models.CASCADE,
         related_name="followups",
     )
+    lead = models.ForeignKey(
+        "sales.Lead", verbose_name=_("线索"), null=True, blank=True, on_delete=models.CASCADE, related_name="followups"
+    )
     type = models.ForeignKey(
         DictEntry,
         verbose_name=_("跟进类型"),

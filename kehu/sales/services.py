@@ -1,0 +1,189 @@
+"""Lead writes (SPEC §6.1): create/edit/delete, follow-ups, mark invalid, convert to a customer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from kehu.audit.models import Action
+from kehu.audit.services import record_change, snapshot
+from kehu.basics.models import DictEntry, DictKind
+from kehu.core.errors import ApplicationError, Conflict, Forbidden
+from kehu.core.services import BatchResult, run_batch
+from kehu.customers.services import customer_create
+from kehu.customers.validation import FieldError, clean_dict_entry, clean_phone, clean_text
+from kehu.followups.models import FollowUp
+from kehu.org.models import User
+from kehu.org.scope import can_manage_owner
+
+from .models import Lead, LeadStatus
+from .selectors import lead_get
+
+
+def _clean_lead(data: dict[str, Any]) -> dict[str, Any]:
+    errors: dict[str, list[str]] = {}
+    cleaned: dict[str, Any] = {}
+    for field, label, required in (
+        ("name", "客户名称", True),
+        ("contact_name", "联系人", True),
+        ("address", "详细地址", False),
+        ("remark", "备注", False),
+    ):
+        try:
+            cleaned[field] = clean_text(data.get(field), field, required=required, label=label)
+        except FieldError as exc:
+            errors[field] = [str(exc)]
+    try:
+        cleaned["contact_phone"] = clean_phone(data.get("contact_phone"), required=True)
+    except FieldError as exc:
+        errors["contact_phone"] = [str(exc)]
+    try:
+        cleaned["source"] = clean_dict_entry(data.get("source"), DictKind.SOURCE, "来源")
+    except FieldError as exc:
+        errors["source"] = [str(exc)]
+    if errors:
+        raise ApplicationError("输入有误，请检查后重试", errors=errors)
+    return cleaned
+
+
+def _require_manage(actor: User, lead: Lead) -> None:
+    if not can_manage_owner(actor, lead.owner_id):
+        raise Forbidden("只有负责人、其上级或管理员可以操作该线索")
+
+
+@transaction.atomic
+def lead_save(*, actor: User, instance: Lead | None, data: dict[str, Any]) -> Lead:
+    if instance is not None:
+        _require_manage(actor, instance)
+        if instance.status == LeadStatus.CONVERTED:
+            raise ApplicationError("线索已转为客户，不能再修改", code="converted")
+    cleaned = _clean_lead(data)
+    lead = instance or Lead(creator=actor, owner=data.get("owner") or actor)
+    if instance is None and lead.owner != actor and not can_manage_owner(actor, lead.owner.pk):
+        raise Forbidden("只能把线索分配给自己或数据范围内的员工")
+    before = snapshot(lead) if instance else None
+    for field, value in cleaned.items():
+        setattr(lead, field, value)
+    lead.save()
+    record_change(
+        actor=actor,
+        action=Action.UPDATE if instance else Action.CREATE,
+        obj=lead,
+        before=before,
+        after=snapshot(lead),
+    )
+    return lead
+
+
+@transaction.atomic
+def lead_delete(*, actor: User, instance: Lead) -> None:
+    _require_manage(actor, instance)
+    if instance.status == LeadStatus.CONVERTED:
+        raise ApplicationError("已转客户的线索不能删除", code="converted")
+    record_change(actor=actor, action=Action.DELETE, obj=instance, before=snapshot(instance))
+    instance.delete()
+
+
+def leads_batch_delete(*, actor: User, ids: list[int]) -> BatchResult:
+    return run_batch(ids, lambda pk: lead_delete(actor=actor, instance=lead_get(user=actor, pk=pk)))
+
+
+@transaction.atomic
+def lead_mark_invalid(*, actor: User, lead: Lead, reason: str) -> Lead:
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    _require_manage(actor, lead)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError("请填写无效原因", errors={"reason": ["请填写无效原因"]})
+    if lead.status == LeadStatus.CONVERTED:
+        raise ApplicationError("线索已转为客户", code="converted")
+    lead.status, lead.invalid_reason = LeadStatus.INVALID, reason[:200]
+    lead.save(update_fields=["status", "invalid_reason", "updated_at"])
+    record_change(
+        actor=actor,
+        action=Action.UPDATE,
+        obj=lead,
+        before={"status": "following"},
+        after={"status": "invalid", "invalid_reason": lead.invalid_reason},
+    )
+    return lead
+
+
+@transaction.atomic
+def lead_convert(
+    *,
+    actor: User,
+    lead: Lead,
+    extra: dict[str, Any] | None = None,
+    confirm_duplicates: bool = False,
+):
+    """转客户: one customer carrying the lead's fields (plus optional extra fields such as the
+    credit code), its follow-ups move to the customer, and the lead becomes 已转客户."""
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    _require_manage(actor, lead)
+    if lead.status == LeadStatus.CONVERTED:
+        raise Conflict("该线索已转为客户，不能重复转化", code="already_converted")
+    if lead.status == LeadStatus.INVALID:
+        raise ApplicationError("无效线索不能转为客户", code="invalid_lead")
+    source = lead.source or DictEntry.objects.filter(kind=DictKind.SOURCE, name="线索转化").first()
+    data = {
+        "name": lead.name,
+        "contact_name": lead.contact_name,
+        "contact_phone": lead.contact_phone,
+        "address": lead.address,
+        "remark": lead.remark,
+        "source": str(source.pk) if source else None,
+    }
+    data.update({k: v for k, v in (extra or {}).items() if v not in (None, "")})
+    customer = customer_create(
+        actor=actor, data=data, owner=lead.owner or actor, confirm_duplicates=confirm_duplicates
+    )
+    moved = FollowUp.objects.filter(lead=lead).update(customer=customer)
+    if moved:
+        last = FollowUp.objects.filter(customer=customer).order_by("-followed_at").first()
+        from kehu.customers.models import Customer
+
+        Customer.objects.filter(pk=customer.pk).update(
+            last_followup_at=last.followed_at, next_followup_at=last.next_followup_at
+        )
+    lead.status, lead.customer, lead.converted_at = LeadStatus.CONVERTED, customer, timezone.now()
+    lead.save(update_fields=["status", "customer", "converted_at", "updated_at"])
+    record_change(
+        actor=actor,
+        action=Action.UPDATE,
+        obj=lead,
+        before={"status": "following"},
+        after={"status": "converted", "customer": customer.pk},
+        message=f"转为客户「{customer.name}」",
+    )
+    return customer
+
+
+@transaction.atomic
+def lead_followup_create(*, actor: User, lead: Lead, data: dict[str, Any]) -> FollowUp:
+    _require_manage(actor, lead)
+    content = (data.get("content") or "").strip()
+    if not content:
+        raise ApplicationError("请填写跟进内容", errors={"content": ["请填写跟进内容"]})
+    try:
+        kind = clean_dict_entry(data.get("type"), DictKind.FOLLOWUP_TYPE, "跟进类型")
+    except FieldError as exc:
+        raise ApplicationError("输入有误", errors={"type": [str(exc)]}) from exc
+    followup = FollowUp.objects.create(
+        lead=lead,
+        author=actor,
+        content=content[:5000],
+        type=kind,
+        followed_at=data.get("followed_at") or timezone.now(),
+        next_followup_at=data.get("next_followup_at"),
+    )
+    record_change(
+        actor=actor,
+        action=Action.CREATE,
+        obj=followup,
+        after=snapshot(followup),
+        message=f"跟进线索「{lead.name}」",
+    )
+    return followup

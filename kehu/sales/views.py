@@ -1,0 +1,184 @@
+"""线索 pages."""
+
+from __future__ import annotations
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.shortcuts import render
+from django.views import View
+
+from kehu.core import views as generic
+from kehu.core.errors import ApplicationError
+from kehu.core.htmx import saved_response
+from kehu.followups.models import FollowUp
+
+from . import filters, forms, selectors, services, tables
+
+
+class LeadListView(generic.ObjectListView):
+    title = "线索列表"
+    url_name = "lead"
+    permission_required = "sales.view_lead"
+    add_permission = "sales.add_lead"
+    filterset_class = filters.LeadFilterSet
+    table_class = tables.LeadTable
+    tabs = [generic.Tab(k, v) for k, v in selectors.TABS.items()]
+    bulk_actions = [
+        generic.BulkAction(
+            "批量删除",
+            "lead_bulk_delete",
+            "sales.delete_lead",
+            confirm="确定删除勾选的线索吗？已转客户的线索不会被删除。",
+            danger=True,
+        )
+    ]
+
+    def get_queryset(self, request):
+        return selectors.lead_list(user=request.user, tab=self.current_tab(request))
+
+
+class LeadEditView(generic.ObjectEditView):
+    permission_required = "sales.add_lead"
+    form_class = forms.LeadForm
+    save_service = services.lead_save
+    success_url_name = "lead_list"
+    title_add, title_edit = "添加线索", "编辑线索"
+
+    def get_queryset(self, request):
+        return selectors.lead_list(user=request.user)
+
+
+class LeadDeleteView(generic.ObjectDeleteView):
+    permission_required = "sales.delete_lead"
+    delete_service = services.lead_delete
+    success_url_name = "lead_list"
+
+    def get_queryset(self, request):
+        return selectors.lead_list(user=request.user)
+
+
+class LeadBulkDeleteView(generic.BulkActionView):
+    title = "批量删除线索"
+    permission_required = "sales.delete_lead"
+    batch_service = services.leads_batch_delete
+
+
+class LeadDetailView(LoginRequiredMixin, View):
+    def get(self, request, pk):
+        lead = selectors.lead_get(user=request.user, pk=pk)
+        return render(
+            request,
+            "sales/lead_detail.html",
+            {
+                "title": lead.name,
+                "lead": lead,
+                "form": forms.LeadFollowUpForm(),
+                "followups": FollowUp.objects.filter(lead=lead)
+                .select_related("type", "author")
+                .order_by("-followed_at"),
+            },
+        )
+
+    def post(self, request, pk):
+        """Add a follow-up to the lead."""
+        lead = selectors.lead_get(user=request.user, pk=pk)
+        form = forms.LeadFollowUpForm(request.POST)
+        error = ""
+        if form.is_valid():
+            try:
+                services.lead_followup_create(actor=request.user, lead=lead, data=form.cleaned_data)
+            except ApplicationError as exc:
+                error = exc.message
+            else:
+                from django.shortcuts import redirect
+
+                return redirect("lead_detail", pk=lead.pk)
+        return render(
+            request,
+            "sales/lead_detail.html",
+            {
+                "title": lead.name,
+                "lead": lead,
+                "form": form,
+                "error": error,
+                "followups": FollowUp.objects.filter(lead=lead).select_related("type", "author"),
+            },
+            status=400,
+        )
+
+
+class LeadActionView(LoginRequiredMixin, View):
+    """A modal form acting on one lead (convert, mark invalid)."""
+
+    form_class = None
+    title = ""
+    template = "sales/htmx/lead_action.html"
+
+    def act(self, request, lead, form):  # pragma: no cover - declared by subclasses
+        raise NotImplementedError
+
+    def get(self, request, pk):
+        lead = selectors.lead_get(user=request.user, pk=pk)
+        return render(
+            request,
+            self.template,
+            {
+                "lead": lead,
+                "form": self.form_class(),
+                "title": self.title,
+                "action_url": request.path,
+            },
+        )
+
+    def post(self, request, pk):
+        lead = selectors.lead_get(user=request.user, pk=pk)
+        form = self.form_class(request.POST)
+        error, extra = "", {}
+        if form.is_valid():
+            try:
+                message = self.act(request, lead, form)
+            except ApplicationError as exc:
+                error, extra = exc.message, exc.extra
+                for field, messages in exc.errors.items():
+                    for m in messages:
+                        form.add_error(field if field in form.fields else None, m)
+            else:
+                return saved_response(message=message)
+        return render(
+            request,
+            self.template,
+            {
+                "lead": lead,
+                "form": form,
+                "title": self.title,
+                "error": error,
+                "error_extra": extra,
+                "action_url": request.path,
+            },
+            status=400,
+        )
+
+
+class LeadConvertView(LeadActionView):
+    form_class = forms.LeadConvertForm
+    title = "线索转客户"
+
+    def act(self, request, lead, form):
+        data = form.cleaned_data
+        customer = services.lead_convert(
+            actor=request.user,
+            lead=lead,
+            extra={"credit_code": data["credit_code"], "legal_person": data["legal_person"]},
+            confirm_duplicates=data["confirm_duplicates"],
+        )
+        return f"已转为客户：{customer.name}"
+
+
+class LeadInvalidView(LeadActionView):
+    form_class = forms.LeadInvalidForm
+    title = "标记为无效线索"
+
+    def act(self, request, lead, form):
+        services.lead_mark_invalid(
+            actor=request.user, lead=lead, reason=form.cleaned_data["reason"]
+        )
+        return "已标记为无效"
