@@ -55,3 +55,26 @@ class ApplicationErrorMiddleware(MiddlewareMixin):
             "core/htmx/error_modal.html" if getattr(request, "htmx", False) else "core/error.html"
         )
         return render(request, template, {"message": exception.message}, status=exception.status)
+
+
+class DefaultLanguageMiddleware(MiddlewareMixin):
+    """Chinese unless the user chose otherwise (the language cookie set by /i18n/setlang/).
+
+    Django's LocaleMiddleware would follow the browser's Accept-Language, turning the UI English
+    on an English-language browser; SPEC: Simplified Chinese by default, English available.
+    """
+
+    def process_request(self, request):
+        from django.conf import settings
+        from django.utils import translation
+
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+
+    def process_response(self, request, response):
+        from django.utils import translation
+
+        response.headers.setdefault("Content-Language", translation.get_language())
+        return response
