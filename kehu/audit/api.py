@@ -6,6 +6,7 @@ from typing import Any
 from ninja import Router, Schema
 
 from kehu.core.api import Page, paginate
+from kehu.core.registry import mask_log_entries
 
 from . import selectors
 
@@ -35,4 +36,6 @@ def audit(
 ):
     """Change-log entries; non-admins only for objects they may see (or their own actions)."""
     qs = selectors.changelog_list(user=request.user, object_type=object_type, object_id=object_id)
-    return paginate(qs, page, page_size, lambda row: row)
+    result = paginate(qs, page, page_size, lambda row: row)
+    mask_log_entries(result["items"])
+    return result

@@ -1,6 +1,7 @@
 import django_tables2 as tables
 from django.utils.html import format_html_join
 
+from kehu.core.registry import mask_log_entries
 from kehu.core.tables import KehuTable
 
 from .models import ChangeLog
@@ -31,7 +32,12 @@ class ChangeLogTable(KehuTable):
             "message",
         ]
 
-    def render_changes(self, value):
+    def render_changes(self, value, record):
+        if not getattr(self, "_masked", False):
+            # Mask the whole page's rows at once (one query per object type), then render.
+            mask_log_entries([row.record for row in self.page.object_list] if self.page else [record])
+            self._masked = True
+        value = record.changes
         return format_html_join(
             "", "<div><code>{}</code>: {} → {}</div>", ((k, v[0], v[1]) for k, v in value.items())
         )

@@ -43,3 +43,18 @@ attachment_visibility: dict[str, Callable[[Any], Any]] = {}
 # ``return_exemptions``: callables ``(customer queryset) -> iterable of ids`` never returned to
 # the pool automatically (e.g. open opportunities, open service orders).
 return_exemptions: list[Callable[[Any], Any]] = []
+
+# ``log_maskers``: {object type: callable(list of ChangeLog rows) -> None} hiding, in place and for
+# display only, values readers may not see (e.g. contact data of pool customers).
+log_maskers: dict[str, Callable[[list], None]] = {}
+
+
+def mask_log_entries(entries: list) -> list:
+    by_type: dict[str, list] = defaultdict(list)
+    for entry in entries:
+        by_type[entry.object_type].append(entry)
+    for object_type, rows in by_type.items():
+        masker = log_maskers.get(object_type)
+        if masker:
+            masker(rows)
+    return entries

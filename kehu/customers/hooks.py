@@ -1,6 +1,6 @@
 """Registrations into the core registries (attachments, change-log visibility)."""
 
-from kehu.core.registry import attachment_visibility, dashboard_cards, log_visibility
+from kehu.core.registry import attachment_visibility, dashboard_cards, log_maskers, log_visibility
 
 from .selectors import visible_customers
 
@@ -23,3 +23,18 @@ def _my_customers_card(user):
 
 
 dashboard_cards.append(_my_customers_card)
+
+
+def _mask_customer_log(entries) -> None:
+    """Log rows of customers now in the pool show contact values masked (SPEC §3, §8)."""
+    from .masking import mask_log_changes
+    from .models import Customer
+
+    ids = {e.object_id for e in entries}
+    pooled = set(Customer.objects.filter(pk__in=ids, owner__isnull=True).values_list("pk", flat=True))
+    for entry in entries:
+        if entry.object_id in pooled:
+            entry.changes = mask_log_changes(entry.changes, True)
+
+
+log_maskers["customers.customer"] = _mask_customer_log

@@ -160,6 +160,7 @@ def customer_create(
     customer.tags.set(cleaned.get("tags") or [])
     _sync_primary_contact(customer)
     attach_files(actor=actor, obj=customer, files=files)
+    pool_rules.refresh_return_due([customer.pk])
     record_change(
         actor=actor, action=Action.CREATE, obj=customer, after=_customer_snapshot(customer)
     )

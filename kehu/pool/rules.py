@@ -49,8 +49,13 @@ def visible_pools(user) -> QuerySet[Pool]:
     """Pools a user may browse: the default pool, and the pools of the user's departments."""
     if user.is_admin:
         return Pool.objects.all()
+    from kehu.org.models import Department
+    from kehu.org.scope import descendants_of
+
     mine = pool_for_user(user)
-    return Pool.objects.filter(Q(is_default=True) | Q(pk=mine.pk))
+    led = descendants_of(Department.objects.filter(leader=user).values_list("id", flat=True))
+    # A leader also browses the pools of the departments below them.
+    return Pool.objects.filter(Q(is_default=True) | Q(pk=mine.pk) | Q(departments__in=led)).distinct()
 
 
 def owned_count(user, pool: Pool) -> int:

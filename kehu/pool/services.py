@@ -135,7 +135,10 @@ def transfer_customers(
 
     A private customer may be transferred by whoever manages its owner; a pool customer needs the
     transfer permission (managers, admins). Ownership limits are checked per target.
+    Read-only roles (finance, after-sales) may not transfer: it changes the customer.
     """
+    if not actor.has_perm("customers.change_customer"):
+        raise Forbidden("没有转移客户的权限")
     wanted = list(dict.fromkeys(user_ids or []))
     targets = list(User.objects.filter(pk__in=wanted, is_active=True))
     if len(targets) != len(wanted):
@@ -152,8 +155,12 @@ def transfer_customers(
 
     def transfer(pk: int) -> None:
         target = plan[pk]
+        # of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of the owner join.
         customer = (
-            Customer.objects.select_for_update().filter(pk=pk).select_related("owner").first()
+            Customer.objects.select_for_update(of=("self",))
+            .filter(pk=pk)
+            .select_related("owner")
+            .first()
         )
         if customer is None:
             raise NotFound("客户不存在或无权查看")
@@ -199,7 +206,9 @@ def set_locked(*, actor: User, customer_id: int, locked: bool) -> Customer:
     customer = visible_customers(actor).select_for_update().filter(pk=customer_id).first()
     if customer is None:
         raise NotFound("客户不存在或无权查看")
-    if not can_manage_owner(actor, customer.owner_id):
+    if not can_manage_owner(actor, customer.owner_id) or not actor.has_perm(
+        "customers.change_customer"
+    ):
         raise Forbidden()
     if locked and not customer.is_locked:
         pool = rules.pool_for_user(customer.owner)
@@ -282,7 +291,7 @@ def return_overdue_customers(*, now=None) -> dict[str, Any]:
                 before_owner=owner,
                 after_owner=None,
                 pool=pool,
-                message=f"自动回收：{customer.pool_return_rule}",
+                message=f"自动回收：{fresh.pool_return_rule}",
             )
             returned += 1
     return {"returned": returned, "exempt": len(exempt)}
