@@ -15,7 +15,7 @@ class UserTable(KehuTable):
     department = tables.Column(verbose_name="部门", order_by="department__name")
     roles = tables.ManyToManyColumn(verbose_name="角色", orderable=False)
     is_active = tables.BooleanColumn(verbose_name="在职", yesno="是,否")
-    actions = ActionsColumn("user", delete=False)
+    actions = ActionsColumn("user", delete=False, extra=[("离职交接", "handover", "text-orange")])
 
     class Meta(KehuTable.Meta):
         model = User

@@ -51,3 +51,13 @@ class PoolForm(KehuModelForm):
             "lock_limit",
         ]
         widgets = {"departments": forms.SelectMultiple(attrs={"data-picker": "1", "col": "col-12"})}
+
+
+class HandoverForm(KehuForm):
+    successor = forms.ModelChoiceField(
+        label="接手人",
+        required=False,
+        queryset=User.objects.filter(is_active=True),
+        widget=forms.Select(attrs={"data-picker": "1", "col": "col-12"}),
+    )
+    customers_to_pool = forms.BooleanField(label="客户放入公海（不交给接手人）", required=False)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.views import View
+
 from kehu.core import views as generic
 
 from . import filters, forms, selectors, services, tables
@@ -83,3 +85,60 @@ class PoolSettingsEditView(generic.ObjectEditView):
 
     def get_queryset(self, request):
         return Pool.objects.all()
+
+
+class HandoverView(generic.KehuViewMixin, View):
+    """离职交接 modal on the employees page."""
+
+    permission_required = "org.change_user"
+
+    def render(self, request, user, form, error="", status=200):
+        from django.shortcuts import render
+
+        return render(
+            request,
+            "pool/htmx/handover_modal.html",
+            {
+                "target": user,
+                "form": form,
+                "error": error,
+                "form_template": "core/_form_fields.html",
+            },
+            status=status,
+        )
+
+    def target(self, pk):
+        from django.shortcuts import get_object_or_404
+
+        from kehu.org.models import User
+
+        return get_object_or_404(User, pk=pk, is_active=True)
+
+    def get(self, request, pk):
+        return self.render(request, self.target(pk), forms.HandoverForm())
+
+    def post(self, request, pk):
+        from kehu.core.errors import ApplicationError
+        from kehu.core.htmx import saved_response
+
+        from .handover import handover_user
+
+        user = self.target(pk)
+        form = forms.HandoverForm(request.POST)
+        if not form.is_valid():
+            return self.render(request, user, form, status=400)
+        try:
+            summary = handover_user(
+                actor=request.user,
+                user=user,
+                successor=form.cleaned_data["successor"],
+                customers_to_pool=form.cleaned_data["customers_to_pool"],
+            )
+        except ApplicationError as exc:
+            for field, messages in exc.errors.items():
+                for m in messages:
+                    form.add_error(field if field in form.fields else None, m)
+            return self.render(request, user, form, error=exc.message, status=exc.status)
+        return saved_response(
+            message=f"已办理离职交接：客户{summary['customers']}个，线索{summary['leads']}条"
+        )
