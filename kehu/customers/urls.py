@@ -36,6 +36,7 @@ urlpatterns = [
             )
         ),
     ),
+    path("customers/merge/", views.CustomerMergeView.as_view(), name="customer_merge"),
     path("customers/<int:pk>/share/", views.CustomerShareView.as_view(), name="customer_share"),
     path(
         "attachments/<int:pk>/", views.AttachmentDownloadView.as_view(), name="attachment_download"

@@ -26,7 +26,10 @@ class CustomerListView(generic.ObjectListView):
     filterset_class = filters.CustomerFilterSet
     table_class = tables.CustomerTable
     tabs = [generic.Tab(k, v) for k, v in selectors.TABS.items()]
-    bulk_actions = [
+    bulk_actions = [  # the seed's 操作 menu: 转移客户, 放入公海, 批量删除 (+ 合并客户)
+        generic.BulkAction("转移客户", "customer_transfer", "customers.change_customer"),
+        generic.BulkAction("放入公海", "customer_release", "customers.release_customer"),
+        generic.BulkAction("合并客户", "customer_merge", "customers.merge_customer"),
         generic.BulkAction(
             "批量删除",
             "customer_bulk_delete",
@@ -34,7 +37,6 @@ class CustomerListView(generic.ObjectListView):
             confirm="确定删除勾选的客户吗？有待收款或单据的客户不会被删除。",
             danger=True,
         ),
-        generic.BulkAction("转移客户", "customer_transfer", "customers.change_customer"),
     ]
     extra_buttons_template = "customers/_list_buttons.html"
 
@@ -265,3 +267,42 @@ class ContactDeleteView(generic.ObjectDeleteView):
 
     def get_queryset(self, request):
         return selectors.contact_list(user=request.user)
+
+
+class CustomerMergeView(generic.KehuViewMixin, View):
+    """合并客户: the checked customers → a field-by-field preview → merge."""
+
+    permission_required = "customers.merge_customer"
+
+    def post(self, request):
+        from .merge import merge_candidates, merge_customers, merge_preview
+
+        ids = [int(x) for x in request.POST.getlist("pk") if x.isdigit()]
+        try:
+            customers = merge_candidates(actor=request.user, ids=ids)
+        except ApplicationError as exc:
+            return render(
+                request, "core/htmx/error_modal.html", {"message": exc.message}, status=exc.status
+            )
+        if "confirm" in request.POST:
+            keep = int(request.POST.get("keep") or customers[0].pk)
+            choices = {
+                k[len("field_") :]: int(v)
+                for k, v in request.POST.items()
+                if k.startswith("field_") and v.isdigit()
+            }
+            try:
+                kept = merge_customers(actor=request.user, ids=ids, keep_id=keep, choices=choices)
+            except ApplicationError as exc:
+                return render(
+                    request,
+                    "core/htmx/error_modal.html",
+                    {"message": exc.message},
+                    status=exc.status,
+                )
+            return saved_response(message=f"已合并为：{kept.name}")
+        return render(
+            request,
+            "customers/htmx/merge_modal.html",
+            {"customers": customers, "rows": merge_preview(customers)},
+        )

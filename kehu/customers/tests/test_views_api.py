@@ -232,3 +232,11 @@ def test_attachment_download_only_for_viewers(org, client_for, settings, tmp_pat
         or "filename*" in download["Content-Disposition"]
     )
     assert client_for("sales3").get(f"/attachments/{attachment.pk}/").status_code == 404
+
+
+def test_operations_menu_has_the_seeds_actions(org, client_for):
+    html = client_for("manager1").get("/customers/").content.decode()
+    menu = html[html.index('data-testid="bulk-menu"') :]
+    positions = [menu.index(label) for label in ("转移客户", "放入公海", "合并客户", "批量删除")]
+    assert positions == sorted(positions)
+    assert "合并客户" not in client_for("sales1").get("/customers/").content.decode()
