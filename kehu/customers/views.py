@@ -13,6 +13,7 @@ from kehu.core.attachments import attachment_for_download, attachments_of
 from kehu.core.errors import ApplicationError
 from kehu.core.htmx import saved_response
 from kehu.org.scope import can_manage_owner
+from kehu.pool.rules import days_left
 
 from . import filters, forms, masking, selectors, services, tables
 from .dedupe import find_duplicates
@@ -162,6 +163,7 @@ class CustomerDetailView(LoginRequiredMixin, View):
             "shared_with": selectors.shared_users(customer),
             "can_manage": can_manage_owner(request.user, customer.owner_id),
             "followups": followups,
+            "days_left": days_left(customer.pool_return_at),
             "followup_form": followup_form,
         }
         return render(request, "customers/customer_detail.html", context)

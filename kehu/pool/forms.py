@@ -61,3 +61,9 @@ class HandoverForm(KehuForm):
         widget=forms.Select(attrs={"data-picker": "1", "col": "col-12"}),
     )
     customers_to_pool = forms.BooleanField(label="客户放入公海（不交给接手人）", required=False)
+
+
+class MovePoolForm(KehuForm):
+    pool = forms.ModelChoiceField(
+        label="目标公海", queryset=Pool.objects.all(), error_messages={"required": "请选择目标公海"}
+    )

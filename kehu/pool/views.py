@@ -22,6 +22,7 @@ class PoolListView(generic.ObjectListView):
     bulk_actions = [
         generic.BulkAction("领取", "pool_claim", "customers.claim_customer"),
         generic.BulkAction("转移", "customer_transfer", "customers.transfer_customer"),
+        generic.BulkAction("移至其他公海", "pool_move", "pool.change_pool"),
     ]
 
     def url_for(self, action, *args):
@@ -142,3 +143,38 @@ class HandoverView(generic.KehuViewMixin, View):
         return saved_response(
             message=f"已办理离职交接：客户{summary['customers']}个，线索{summary['leads']}条"
         )
+
+
+class MovePoolView(generic.BulkFormActionView):
+    title = "移至其他公海"
+    form_class = forms.MovePoolForm
+    permission_required = "pool.change_pool"
+
+    def run(self, request, ids, form):
+        return services.move_to_pool(
+            actor=request.user, ids=ids, pool_id=form.cleaned_data["pool"].pk
+        )
+
+
+class LockView(generic.KehuViewMixin, View):
+    """锁定/解锁 a private customer (a locked customer never returns to the pool automatically)."""
+
+    permission_required = "customers.change_customer"
+
+    def post(self, request, pk):
+        from django.contrib import messages
+        from django.shortcuts import redirect
+
+        from kehu.core.errors import ApplicationError
+
+        try:
+            customer = services.set_locked(
+                actor=request.user, customer_id=pk, locked=request.POST.get("locked") == "1"
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request, "已锁定，不会自动回收到公海" if customer.is_locked else "已解锁"
+            )
+        return redirect("customer_detail", pk=pk)

@@ -66,3 +66,27 @@ def test_handover_refusals_change_nothing(org, make_customer):
         handover_user(actor=org["admin"], user=org["sales1"], successor=org["sales1"])
     org["sales1"].refresh_from_db()
     assert org["sales1"].is_active and Customer.objects.filter(owner=org["sales1"]).count() == 1
+
+
+def test_lock_and_move_pages(org, make_customer, client_for):
+    from kehu.pool.models import Pool
+    from kehu.pool.services import release_customers
+
+    Pool.objects.filter(is_default=True).update(lock_limit=1)
+    customer = make_customer("sales1")
+    client = client_for("sales1")
+    client.post(f"/customers/{customer.pk}/lock/", {"locked": "1"})
+    customer.refresh_from_db()
+    assert customer.is_locked and customer.pool_return_at is None
+    assert "已锁定" in client.get(f"/customers/{customer.pk}/").content.decode()
+    second = make_customer("sales1")
+    client.post(f"/customers/{second.pk}/lock/", {"locked": "1"})
+    second.refresh_from_db()
+    assert not second.is_locked  # the per-user lock limit is 1
+    release_customers(actor=org["sales1"], ids=[second.pk])
+    branch = Pool.objects.create(name="二部公海")
+    response = client_for("admin").post("/pool/move/", {"pk": [second.pk], "confirm": "1", "pool": branch.pk},
+                                        HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and "成功 <strong>1</strong> 条" in response.content.decode()
+    second.refresh_from_db()
+    assert second.pool == branch
