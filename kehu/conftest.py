@@ -226,5 +226,6 @@ def login() -> Callable[..., None]:
         page.locator("#id_password").fill(password)
         page.locator("button[type=submit]").click()
         expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
+        page.wait_for_load_state()  # scripts and styles in before the test clicks on
 
     return do_login

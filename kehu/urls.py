@@ -8,7 +8,6 @@ from kehu.core.views_pages import DashboardView, SettingsView
 from kehu.org.forms_auth import LoginForm
 
 
-
 def api_not_found(request, *args, **kwargs):
     return JsonResponse({"detail": "接口不存在", "errors": {}, "code": "not_found"}, status=404)
 
@@ -16,7 +15,9 @@ def api_not_found(request, *args, **kwargs):
 urlpatterns = [
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True),
+        auth_views.LoginView.as_view(
+            authentication_form=LoginForm, redirect_authenticated_user=True
+        ),
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

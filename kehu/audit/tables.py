@@ -35,7 +35,9 @@ class ChangeLogTable(KehuTable):
     def render_changes(self, value, record):
         if not getattr(self, "_masked", False):
             # Mask the whole page's rows at once (one query per object type), then render.
-            mask_log_entries([row.record for row in self.page.object_list] if self.page else [record])
+            mask_log_entries(
+                [row.record for row in self.page.object_list] if self.page else [record]
+            )
             self._masked = True
         value = record.changes
         return format_html_join(

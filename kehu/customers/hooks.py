@@ -31,7 +31,9 @@ def _mask_customer_log(entries) -> None:
     from .models import Customer
 
     ids = {e.object_id for e in entries}
-    pooled = set(Customer.objects.filter(pk__in=ids, owner__isnull=True).values_list("pk", flat=True))
+    pooled = set(
+        Customer.objects.filter(pk__in=ids, owner__isnull=True).values_list("pk", flat=True)
+    )
     for entry in entries:
         if entry.object_id in pooled:
             entry.changes = mask_log_changes(entry.changes, True)

@@ -20,7 +20,12 @@ class FollowUp(models.Model):
         related_name="followups",
     )
     lead = models.ForeignKey(
-        "sales.Lead", verbose_name=_("线索"), null=True, blank=True, on_delete=models.CASCADE, related_name="followups"
+        "sales.Lead",
+        verbose_name=_("线索"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="followups",
     )
     type = models.ForeignKey(
         DictEntry,

@@ -20,7 +20,7 @@ from kehu.pool.selectors import pool_customer_list
 from . import services
 from .export import export_customers
 from .forms import ImportForm
-from .models import ImportJob
+from .models import ImportJob, ImportStatus
 from .spreadsheets import template_workbook
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -96,7 +96,10 @@ class ImportDetailView(LoginRequiredMixin, View):
         job = job_for(request.user, pk)
         context = {"title": f"导入 #{job.pk}", "job": job}
         if request.htmx:
-            return render(request, "imports/htmx/progress.html", context)
+            # The poll swaps only the card's content, so the element keeps its `every 1s`:
+            # status 286 is htmx's "stop polling" once the job is no longer running.
+            status = 200 if job.status == ImportStatus.RUNNING else 286
+            return render(request, "imports/htmx/progress.html", context, status=status)
         return render(request, "imports/import_detail.html", context)
 
 

@@ -55,7 +55,9 @@ def visible_pools(user) -> QuerySet[Pool]:
     mine = pool_for_user(user)
     led = descendants_of(Department.objects.filter(leader=user).values_list("id", flat=True))
     # A leader also browses the pools of the departments below them.
-    return Pool.objects.filter(Q(is_default=True) | Q(pk=mine.pk) | Q(departments__in=led)).distinct()
+    return Pool.objects.filter(
+        Q(is_default=True) | Q(pk=mine.pk) | Q(departments__in=led)
+    ).distinct()
 
 
 def owned_count(user, pool: Pool) -> int:

@@ -287,5 +287,7 @@ def test_unknown_api_route_answers_json_404(client):
 def test_ui_is_chinese_even_for_an_english_browser(client):
     response = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
     assert response["Content-Language"] == "zh-hans"
-    response = client.post("/accounts/login/", {"username": "", "password": ""}, HTTP_ACCEPT_LANGUAGE="en-US")
+    response = client.post(
+        "/accounts/login/", {"username": "", "password": ""}, HTTP_ACCEPT_LANGUAGE="en-US"
+    )
     assert "This field is required" not in response.content.decode()

@@ -85,8 +85,11 @@ def test_lock_and_move_pages(org, make_customer, client_for):
     assert not second.is_locked  # the per-user lock limit is 1
     release_customers(actor=org["sales1"], ids=[second.pk])
     branch = Pool.objects.create(name="二部公海")
-    response = client_for("admin").post("/pool/move/", {"pk": [second.pk], "confirm": "1", "pool": branch.pk},
-                                        HTTP_HX_REQUEST="true")
+    response = client_for("admin").post(
+        "/pool/move/",
+        {"pk": [second.pk], "confirm": "1", "pool": branch.pk},
+        HTTP_HX_REQUEST="true",
+    )
     assert response.status_code == 200 and "成功 <strong>1</strong> 条" in response.content.decode()
     second.refresh_from_db()
     assert second.pool == branch

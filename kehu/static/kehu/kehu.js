@@ -21,7 +21,9 @@
   // A 4xx answer to a modal form still carries the form with its errors: show it.
   document.body.addEventListener("htmx:beforeSwap", function (evt) {
     const status = evt.detail.xhr.status;
-    if (status >= 400 && status < 500 && evt.detail.target && evt.detail.target.id === "modal-content") {
+    const target = evt.detail.target;
+    // A 4xx answer to a form still carries the form with its errors: show it (modal or inline).
+    if (status >= 400 && status < 500 && target && (target.id === "modal-content" || target.hasAttribute("data-swap-errors"))) {
       evt.detail.shouldSwap = true;
       evt.detail.isError = false;
     }
@@ -64,7 +66,13 @@
   function initPickers(root) {
     if (!window.TomSelect) return;
     (root || document).querySelectorAll("select[data-picker]:not(.tomselected)").forEach(function (el) {
-      new TomSelect(el, { plugins: el.multiple ? ["remove_button"] : [], maxOptions: 500, allowEmptyOption: true });
+      // clearAfterSelect: the text typed to find one employee must not stay for the next one.
+      new TomSelect(el, {
+        plugins: el.multiple ? ["remove_button"] : [],
+        maxOptions: 500,
+        allowEmptyOption: true,
+        clearAfterSelect: true,
+      });
     });
   }
   document.addEventListener("DOMContentLoaded", function () { initPickers(document); });

@@ -13,7 +13,9 @@ class Command(BaseCommand):
     help = "Create the demo organisation and data"
 
     def add_arguments(self, parser):
-        parser.add_argument("--if-empty", action="store_true", help="only when the database has no users")
+        parser.add_argument(
+            "--if-empty", action="store_true", help="only when the database has no users"
+        )
 
     def handle(self, *args, if_empty=False, **options):
         from kehu.org.models import User
@@ -25,4 +27,6 @@ class Command(BaseCommand):
             users = import_module(DEMO_MODULES[0]).seed()
             for module in DEMO_MODULES[1:]:
                 import_module(module).seed(users)
-        self.stdout.write(self.style.SUCCESS(f"demo data loaded: {len(users)} demo accounts, password demo1234"))
+        self.stdout.write(
+            self.style.SUCCESS(f"demo data loaded: {len(users)} demo accounts, password demo1234")
+        )
