@@ -8,6 +8,7 @@ from django.db.models import Q
 
 from kehu.basics.models import DictEntry, DictKind, Region
 from kehu.core.filters import KehuFilterSet
+from kehu.core.forms import RemoteSelect
 from kehu.org.models import User
 
 from .models import Contact, Customer, CustomerStatus
@@ -30,8 +31,12 @@ class CustomerFilterSet(KehuFilterSet):
     industry = django_filters.ModelChoiceFilter(label="行业类型", queryset=_dict(DictKind.INDUSTRY))
     tags = django_filters.ModelChoiceFilter(label="客户标签", queryset=_dict(DictKind.TAG))
     status = django_filters.ChoiceFilter(label="状态", choices=CustomerStatus.choices)
-    owner = django_filters.ModelChoiceFilter(label="负责人", queryset=User.objects.all())
-    creator = django_filters.ModelChoiceFilter(label="创建人", queryset=User.objects.all())
+    owner = django_filters.ModelChoiceFilter(
+        label="负责人", queryset=User.objects.all(), widget=RemoteSelect("/api/v1/users")
+    )
+    creator = django_filters.ModelChoiceFilter(
+        label="创建人", queryset=User.objects.all(), widget=RemoteSelect("/api/v1/users")
+    )
     province = django_filters.ModelChoiceFilter(
         label="省",
         queryset=Region.objects.filter(level=Region.Level.PROVINCE),
