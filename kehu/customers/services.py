@@ -57,7 +57,10 @@ def _customer_snapshot(customer: Customer) -> dict[str, Any]:
 def _check_credit_code(code: str, exclude_id: int | None) -> None:
     if not code:
         return
-    clash = Customer.objects.filter(credit_code=code).exclude(pk=exclude_id).first()
+    clashes = Customer.objects.filter(credit_code=code)
+    if exclude_id is not None:
+        clashes = clashes.exclude(pk=exclude_id)
+    clash = clashes.first()
     if clash:
         raise ApplicationError(
             "统一社会信用代码已存在",
@@ -193,7 +196,7 @@ def customer_update(
     before = _customer_snapshot(current)
     if "credit_code" in cleaned:
         _check_credit_code(cleaned["credit_code"], current.pk)
-    changed = {
+    changed: set[str] = {
         f for f in ("name", "contact_phone") if f in cleaned and cleaned[f] != getattr(current, f)
     }
     if changed and not confirm_duplicates:
@@ -403,8 +406,8 @@ def contact_delete(*, actor: User, instance: Contact) -> None:
     )
     was_primary = instance.is_primary
     instance.delete()
-    if was_primary:
-        successor = others.first()
+    successor = others.first()
+    if was_primary and successor is not None:
         successor.is_primary = True
         successor.save(update_fields=["is_primary"])
         _mirror_primary(successor)

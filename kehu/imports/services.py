@@ -338,7 +338,7 @@ def import_create(
     name = (upload.name or "").rsplit("/", 1)[-1][:200]
     from .spreadsheets import _check_upload
 
-    _check_upload(name, upload.size)
+    _check_upload(name, upload.size or 0)
     job = ImportJob(
         created_by=actor,
         original_name=name,

@@ -58,7 +58,7 @@ def scope_owner_ids(user: User) -> set[int] | None:
     if cached is not None:  # one computation per request (the user object lives that long)
         return None if cached == "all" else set(cached)
     ids = _compute_scope_owner_ids(user)
-    user._scope_owner_ids_cache = "all" if ids is None else frozenset(ids)
+    setattr(user, "_scope_owner_ids_cache", "all" if ids is None else frozenset(ids))  # noqa: B010
     return ids
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Count, QuerySet
 
 from .models import Department, Role, User
@@ -24,7 +26,7 @@ def role_list() -> QuerySet[Role]:
 
 def department_tree_rows() -> list[dict]:
     """Departments as nested ``{id, name, parent_id, leader_id, children: [...]}`` dicts."""
-    rows = {
+    rows: dict[int, dict[str, Any]] = {
         d.pk: {
             "id": d.pk,
             "name": d.name,
@@ -34,7 +36,7 @@ def department_tree_rows() -> list[dict]:
         }
         for d in Department.objects.order_by("sort", "id")
     }
-    roots = []
+    roots: list[dict[str, Any]] = []
     for row in rows.values():
         parent = rows.get(row["parent_id"]) if row["parent_id"] else None
         (parent["children"] if parent else roots).append(row)

@@ -138,7 +138,7 @@ def refresh_return_due(customer_ids) -> None:
 
     pools: dict[int | None, Pool] = {}
     for customer in Customer.objects.filter(pk__in=list(customer_ids)).select_related("owner"):
-        dept = customer.owner.department_id if customer.owner_id else None
+        dept = customer.owner.department_id if customer.owner is not None else None
         if dept not in pools:
             pools[dept] = pool_for_department(dept)
         due, rule = return_due_at(customer, pools[dept])

@@ -166,7 +166,7 @@ def transfer_customers(
             raise NotFound("客户不存在或无权查看")
         if customer.owner_id is None:
             pools = rules.visible_pools(actor)
-            if not pools.filter(pk=customer.pool_id).exists():
+            if customer.pool_id is None or not pools.filter(pk=customer.pool_id).exists():
                 raise NotFound("客户不存在或无权查看")
             if not actor.has_perm("customers.transfer_customer"):
                 raise Forbidden("没有转移公海客户的权限")

@@ -61,7 +61,11 @@ def lead_save(*, actor: User, instance: Lead | None, data: dict[str, Any]) -> Le
             raise ApplicationError("线索已转为客户，不能再修改", code="converted")
     cleaned = _clean_lead(data)
     lead = instance or Lead(creator=actor, owner=data.get("owner") or actor)
-    if instance is None and lead.owner != actor and not can_manage_owner(actor, lead.owner.pk):
+    if (
+        instance is None
+        and lead.owner_id != actor.pk
+        and not can_manage_owner(actor, lead.owner_id)
+    ):
         raise Forbidden("只能把线索分配给自己或数据范围内的员工")
     before = snapshot(lead) if instance else None
     for field, value in cleaned.items():
@@ -143,6 +147,7 @@ def lead_convert(
     moved = FollowUp.objects.filter(lead=lead).update(customer=customer)
     if moved:
         last = FollowUp.objects.filter(customer=customer).order_by("-followed_at").first()
+        assert last is not None  # moved > 0
         from kehu.customers.models import Customer
 
         Customer.objects.filter(pk=customer.pk).update(
