@@ -90,7 +90,7 @@ def find_duplicates(
     found: dict[int, DuplicateMatch] = {}
 
     def add(qs, reason):
-        for customer in qs[:limit]:
+        for customer in sorted(qs[:limit], key=lambda c: c.pk):
             found.setdefault(customer.pk, _match(customer, reason))
 
     code = (credit_code or "").strip().upper()
@@ -110,7 +110,8 @@ def find_duplicates(
                 norm
             }
             if parts:
-                add(base.filter(name_normalized__in=sorted(parts)).order_by("id"), "name_similar")
+                # No ORDER BY: PostgreSQL would walk the primary key; the few matches are sorted here.
+                add(base.filter(name_normalized__in=sorted(parts)).order_by(), "name_similar")
     if phone:
         try:
             number = clean_phone(phone)
