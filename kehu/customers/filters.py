@@ -20,6 +20,11 @@ def _dict(kind):
     return DictEntry.objects.filter(kind=kind).order_by("sort", "id")
 
 
+def phone_fragment(value: str) -> str:
+    """What a phone search matches on: digits and dashes, as phones are stored normalised."""
+    return "".join(ch for ch in value if ch.isdigit() or ch == "-").strip("-")
+
+
 class CustomerFilterSet(KehuFilterSet):
     q = django_filters.CharFilter(label="关键词", method="filter_q")
     name = django_filters.CharFilter(label="客户名称", lookup_expr="icontains")
@@ -94,7 +99,7 @@ class CustomerFilterSet(KehuFilterSet):
         )
 
     def filter_phone(self, queryset, name, value):
-        digits = "".join(ch for ch in value if ch.isdigit() or ch == "-").strip("-")
+        digits = phone_fragment(value)
         if not digits:
             return queryset.none()
         contact_ids = Contact.objects.filter(
@@ -127,7 +132,7 @@ class ContactFilterSet(KehuFilterSet):
         fields: list[str] = []
 
     def filter_phone(self, queryset, name, value):
-        digits = "".join(ch for ch in value if ch.isdigit() or ch == "-").strip("-")
+        digits = phone_fragment(value)
         if not digits:
             return queryset.none()
         return queryset.filter(Q(mobile__contains=digits) | Q(phone__contains=digits))

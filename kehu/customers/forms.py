@@ -9,6 +9,7 @@ from kehu.core.forms import KehuForm, KehuModelForm
 from kehu.org.models import User
 
 from .models import Customer
+from .services import CONTACT_FIELDS
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -194,17 +195,7 @@ class ContactForm(KehuModelForm):
         from .models import Contact
 
         model = Contact
-        fields = [
-            "name",
-            "mobile",
-            "phone",
-            "email",
-            "position",
-            "gender",
-            "is_decision_maker",
-            "birthday",
-            "remark",
-        ]
+        fields = list(CONTACT_FIELDS)  # the fields contact_save accepts
         widgets = {
             "birthday": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "remark": forms.TextInput(attrs={"col": "col-12"}),

@@ -109,25 +109,35 @@ def _apply_location(customer: Customer, cleaned: dict, data: dict) -> None:
         customer.longitude, customer.latitude = centroid if centroid else (None, None)
 
 
+def primary_contact_for(customer: Customer) -> Contact:
+    """The (unsaved) primary contact a customer's 联系人/联系电话 give: a mobile goes to 手机,
+    a landline to 电话 (SPEC §2.1, §5.3). Form, API, import and leads all create it here."""
+    contact = Contact(
+        customer=customer,
+        name=customer.contact_name,
+        is_primary=True,
+        is_decision_maker=True,
+        remark="自动添加",
+    )
+    _put_phone(contact, customer.contact_phone)
+    return contact
+
+
+def _put_phone(contact: Contact, number: str) -> None:
+    if number.startswith("1"):
+        contact.mobile = number
+    else:
+        contact.phone = number
+
+
 def _sync_primary_contact(customer: Customer) -> None:
     """The primary contact mirrors 联系人 and 联系电话 (SPEC §5.3)."""
     contact = customer.contacts.filter(is_primary=True).first()
     if contact is None:
-        Contact.objects.create(
-            customer=customer,
-            name=customer.contact_name,
-            mobile=customer.contact_phone if customer.contact_phone.startswith("1") else "",
-            phone="" if customer.contact_phone.startswith("1") else customer.contact_phone,
-            is_primary=True,
-            is_decision_maker=True,
-            remark="自动添加",
-        )
+        primary_contact_for(customer).save()
         return
     contact.name = customer.contact_name
-    if customer.contact_phone.startswith("1"):
-        contact.mobile = customer.contact_phone
-    else:
-        contact.phone = customer.contact_phone
+    _put_phone(contact, customer.contact_phone)
     contact.save(update_fields=["name", "mobile", "phone"])
 
 

@@ -24,6 +24,7 @@ from kehu.basics.models import DictEntry, DictKind, Region
 from kehu.core.errors import ApplicationError, Forbidden
 from kehu.customers.dedupe import normalize_name
 from kehu.customers.models import Contact, Customer
+from kehu.customers.services import primary_contact_for
 from kehu.customers.validation import clean_customer_data
 from kehu.org.models import Department, User
 from kehu.org.scope import descendants_of
@@ -513,21 +514,7 @@ def _apply_batch(job: ImportJob, batch: list[dict[str, Any]], targets: list[User
             owned[owner.pk] = owned.get(owner.pk, 0) + 1
         created += 1
     Customer.objects.bulk_create(customers, batch_size=500)
-    Contact.objects.bulk_create(
-        [
-            Contact(
-                customer=c,
-                name=c.contact_name,
-                mobile=c.contact_phone if c.contact_phone.startswith("1") else "",
-                phone="" if c.contact_phone.startswith("1") else c.contact_phone,
-                is_primary=True,
-                is_decision_maker=True,
-                remark="自动添加",
-            )
-            for c in customers
-        ],
-        batch_size=500,
-    )
+    Contact.objects.bulk_create([primary_contact_for(c) for c in customers], batch_size=500)
     through = Customer.tags.through
     through.objects.bulk_create(
         [

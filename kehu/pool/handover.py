@@ -40,16 +40,9 @@ def handover_user(
     now = timezone.now()
     ids = [pk for pk, _ in customers]
     if customers_to_pool:
-        pool = rules.pool_for_user(user)
-        Customer.objects.filter(pk__in=ids).update(
-            owner=None,
-            previous_owner=user,
-            pooled_at=now,
-            pool=pool,
-            pool_return_at=None,
-            pool_return_rule="",
-            is_locked=False,
-        )
+        fields = rules.into_pool(user, now)
+        pool = fields["pool"]
+        Customer.objects.filter(pk__in=ids).update(**fields)
         action, after = Action.TO_POOL, {"owner": None, "pool": pool.name}
     else:
         Customer.objects.filter(pk__in=ids).update(

@@ -41,6 +41,24 @@ def pool_for_department(department_id: int | None) -> Pool:
     return default_pool()
 
 
+def into_pool(owner, now: datetime) -> dict:
+    """The field values of a customer entering the pool from ``owner`` (SPEC §3): no owner, the
+    previous owner kept, the owner's department's pool, no lock and no countdown. Release,
+    automatic return and departure handover all apply these."""
+    from django.db.models import F
+
+    return {
+        "owner": None,
+        "previous_owner": owner,
+        "pooled_at": now,
+        "pool": pool_for_department(owner.department_id if owner else None),
+        "is_locked": False,
+        "pool_return_at": None,
+        "pool_return_rule": "",
+        "version": F("version") + 1,
+    }
+
+
 def pool_for_user(user) -> Pool:
     return pool_for_department(getattr(user, "department_id", None))
 

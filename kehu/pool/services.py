@@ -62,17 +62,9 @@ def release_customers(*, actor: User, ids: list[int], reason: str = "") -> Batch
         if not can_manage_owner(actor, customer.owner_id):
             raise Forbidden("只有负责人、其上级或管理员可以将客户放入公海")
         owner = customer.owner
-        pool = rules.pool_for_department(owner.department_id if owner else None)
-        Customer.objects.filter(pk=pk).update(
-            owner=None,
-            previous_owner=owner,
-            pooled_at=now,
-            pool=pool,
-            is_locked=False,
-            pool_return_at=None,
-            pool_return_rule="",
-            version=F("version") + 1,
-        )
+        fields = rules.into_pool(owner, now)
+        pool = fields["pool"]
+        Customer.objects.filter(pk=pk).update(**fields)
         _log(
             actor,
             customer,
@@ -274,16 +266,9 @@ def return_overdue_customers(*, now=None) -> dict[str, Any]:
             if fresh.pool_return_at is None or fresh.pool_return_at > now or fresh.is_locked:
                 continue
             owner = fresh.owner
-            pool = rules.pool_for_department(owner.department_id if owner else None)
-            Customer.objects.filter(pk=fresh.pk).update(
-                owner=None,
-                previous_owner=owner,
-                pooled_at=now,
-                pool=pool,
-                pool_return_at=None,
-                pool_return_rule="",
-                version=F("version") + 1,
-            )
+            fields = rules.into_pool(owner, now)
+            pool = fields["pool"]
+            Customer.objects.filter(pk=fresh.pk).update(**fields)
             _log(
                 "系统",
                 fresh,
