@@ -229,3 +229,33 @@ def login() -> Callable[..., None]:
         page.wait_for_load_state()  # scripts and styles in before the test clicks on
 
     return do_login
+
+
+def _leave_picker(select) -> None:
+    """Close the Tom Select over ``select`` for good before the test clicks below it.
+
+    Choosing an option calls Tom Select's ``focus()``, which reopens the dropdown from a
+    ``setTimeout(…, 0)``; under load that timer can fire after a plain ``blur()``/``close()``
+    and leave the dropdown open over the form. Waiting for the pending timers first (a later
+    timer of the same delay runs after them), then blurring and closing, then checking the
+    dropdown stays closed over a few frames avoids the race.
+    """
+    from playwright.sync_api import expect
+
+    select.evaluate(
+        """e => new Promise(resolve => setTimeout(() => {
+            e.tomselect.blur(); e.tomselect.close();
+            requestAnimationFrame(() => requestAnimationFrame(() => {
+                e.tomselect.blur(); e.tomselect.close(); resolve();
+            }));
+        }, 50))"""
+    )
+    wrapper = select.locator("xpath=following-sibling::div[contains(@class, 'ts-wrapper')][1]")
+    expect(wrapper.locator(".ts-dropdown")).to_be_hidden()
+    assert not select.evaluate("e => e.tomselect.isOpen || e.tomselect.isFocused")
+
+
+@pytest.fixture
+def leave_picker() -> Callable[..., None]:
+    """``leave_picker(select_locator)`` closes its Tom Select dropdown for good (see above)."""
+    return _leave_picker

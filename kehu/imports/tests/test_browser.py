@@ -78,7 +78,7 @@ def fill_template(template_path, out_path, rows) -> None:
 
 
 def test_import_to_two_employees_with_preview_progress_and_error_report(
-    page, live_server, demo_users, login, screenshot, tmp_path
+    page, live_server, demo_users, login, screenshot, tmp_path, leave_picker
 ):
     sales1, sales2 = demo_users["sales1"], demo_users["sales2"]
     signed_in(page, live_server, login)
@@ -108,8 +108,7 @@ def test_import_to_two_employees_with_preview_progress_and_error_report(
     pick(page, "users", "李业务")
     pick(page, "users", "张业务")
     page.locator("h2, .page-title").first.click()  # close the picker's dropdown
-    # Tom Select may reopen on the focus that stays in its input: leave the picker for good.
-    page.locator("select[name=users]").evaluate("e => { e.tomselect.blur(); e.tomselect.close(); }")
+    leave_picker(page.locator("select[name=users]"))
     expect(users.locator(".ts-dropdown")).to_be_hidden()
     page.get_by_label("平均分配", exact=True).check()
     expect(page.get_by_label("跳过重复（推荐）", exact=True)).to_be_checked()

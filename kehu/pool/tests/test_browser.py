@@ -254,7 +254,7 @@ def test_batch_claim_reports_each_customer(page, live_server, demo_users, login,
 
 
 def test_transfer_two_customers_to_two_employees_evenly(
-    page, live_server, demo_users, login, screenshot
+    page, live_server, demo_users, login, screenshot, leave_picker
 ):
     sales1 = demo_users["sales1"]
     names = ("厦门海沧港务有限公司", "泉州晋江纺织有限公司")
@@ -286,8 +286,7 @@ def test_transfer_two_customers_to_two_employees_evenly(
     )
     screenshot(page, "pool-transfer-picker")
     modal.locator(".modal-title").click()
-    # Tom Select may reopen on the focus that stays in its input: leave the picker for good.
-    users.evaluate("e => { e.tomselect.blur(); e.tomselect.close(); }")
+    leave_picker(users)
     expect(dropdown).to_be_hidden()
     expect(users.locator("option:checked")).to_have_text(["张业务", "赵业务"])
     even = modal.get_by_label("平均分配", exact=True)
