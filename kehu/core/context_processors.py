@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.urls import NoReverseMatch, reverse
+from django.utils.functional import SimpleLazyObject
 
 # (label, icon, [(label, url name, permission or None)])
 MENU = [
@@ -61,9 +62,19 @@ def todo_count(user) -> int:
 
 
 def navigation(request):
+    """The sidebar and the badge. Built once per request (django-tables2 renders its table with
+    the request too, which runs the context processors again), and the badge's count only when
+    a template shows it (HTMX fragments do not)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
+    cached = getattr(request, "_kehu_navigation", None)
+    if cached is None:
+        cached = request._kehu_navigation = _navigation(request, user)
+    return cached
+
+
+def _navigation(request, user) -> dict:
     path = request.path
     menu = []
     for label, icon, items in MENU:
@@ -88,4 +99,8 @@ def navigation(request):
                     "open": any(e["active"] for e in entries),
                 }
             )
-    return {"nav_menu": menu, "todo_count": todo_count(user), "todo_url": _url("todo")}
+    return {
+        "nav_menu": menu,
+        "todo_count": SimpleLazyObject(lambda: todo_count(user)),
+        "todo_url": _url("todo"),
+    }

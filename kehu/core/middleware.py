@@ -7,6 +7,8 @@ from contextvars import ContextVar
 
 from django.utils.deprecation import MiddlewareMixin
 
+from . import memo
+
 _request_id: ContextVar[str | None] = ContextVar("kehu_request_id", default=None)
 _remote_addr: ContextVar[str | None] = ContextVar("kehu_remote_addr", default=None)
 
@@ -25,6 +27,7 @@ class RequestContextMiddleware(MiddlewareMixin):
         request._kehu_tokens = (
             _request_id.set(request.id),
             _remote_addr.set(request.META.get("REMOTE_ADDR")),
+            memo.open_memo(),
         )
 
     def process_response(self, request, response):
@@ -32,6 +35,7 @@ class RequestContextMiddleware(MiddlewareMixin):
         if tokens:
             _request_id.reset(tokens[0])
             _remote_addr.reset(tokens[1])
+            memo.close_memo(tokens[2])
         return response
 
 

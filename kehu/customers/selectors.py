@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, Q, QuerySet
 
+from kehu.core import memo
 from kehu.core.errors import NotFound
-from kehu.org.scope import subordinates_of, visible_q
+from kehu.org.scope import scope_owner_ids, subordinates_of, visible_q
 
 from .models import Contact, Customer, CustomerShare
 
@@ -22,7 +23,15 @@ def customer_visible_q(user) -> Q:
     """SPEC §1: owner, owner within the user's data scope, or shared with the user."""
     if not getattr(user, "is_authenticated", False):
         return Q(pk__in=[])
-    shared = CustomerShare.objects.filter(user_id=user.pk).values_list("customer_id", flat=True)
+    if scope_owner_ids(user) is None:
+        shared: list[int] = []  # everything private is visible already
+    else:
+        shared = memo.memoized(
+            ("customer_shares", user.pk),
+            lambda: list(
+                CustomerShare.objects.filter(user_id=user.pk).values_list("customer_id", flat=True)
+            ),
+        )
     return visible_q(user, owner_field="owner", shared_ids=shared)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from kehu.customers.models import Customer
@@ -53,9 +53,21 @@ def pool_returning(*, user, now: datetime | None = None) -> QuerySet[Customer]:
     ).order_by("pool_return_at")
 
 
-def todo_count(user) -> int:
-    """The badge: due today plus overdue plus returning soon (a few cheap indexed counts)."""
+def todo_count(user, now: datetime | None = None) -> int:
+    """The badge: due today plus overdue plus returning soon — the counts of
+    :func:`followups_due` and :func:`pool_returning` in one query over the user's own customers."""
     if not user.has_perm("customers.view_customer"):
         return 0
-    due = followups_due(user=user)
-    return due["today"].count() + due["overdue"].count() + pool_returning(user=user).count()
+    from kehu.pool.rules import pool_for_user
+
+    now = now or timezone.now()
+    start, end = today_bounds(now)
+    counts = {"due": Count("pk", filter=Q(next_followup_at__lt=end))}
+    remind = pool_for_user(user).remind_days
+    if remind:
+        counts["returning"] = Count(
+            "pk",
+            filter=Q(pool_return_at__isnull=False, pool_return_at__lt=now + timedelta(days=remind)),
+        )
+    result = Customer.objects.filter(owner_id=user.pk).aggregate(**counts)
+    return sum(result.values())

@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Permission
 
+UserModel = get_user_model()
+
 
 class RoleBackend(ModelBackend):
+    def get_user(self, user_id):
+        # The signed-in user of every request: its department and roles come along (the user
+        # menu, the data scope and the admin check read them), in two queries instead of four.
+        user = (
+            UserModel._default_manager.select_related("department")
+            .prefetch_related("roles")
+            .filter(pk=user_id)
+            .first()
+        )
+        return user if user is not None and self.user_can_authenticate(user) else None
+
     def _get_role_permissions(self, user_obj):
-        if user_obj.is_superuser or user_obj.roles.filter(is_admin=True).exists():
+        if user_obj.is_admin:
             return Permission.objects.all()
         return Permission.objects.filter(role__users=user_obj)
 

@@ -106,6 +106,9 @@ class User(AbstractUser):
     def display_name(self) -> str:
         return self.name or self.username
 
+    def _roles_prefetched(self) -> bool:
+        return "roles" in getattr(self, "_prefetched_objects_cache", {})
+
     @property
     def data_scope(self) -> str:
         """The widest scope among the user's roles (SPEC §1); superusers see everything."""
@@ -113,7 +116,10 @@ class User(AbstractUser):
             return DataScope.ALL
         cached = getattr(self, "_data_scope_cache", None)
         if cached is None:
-            cached = DataScope.widest(self.roles.values_list("data_scope", flat=True))
+            if self._roles_prefetched():
+                cached = DataScope.widest(r.data_scope for r in self.roles.all())
+            else:
+                cached = DataScope.widest(self.roles.values_list("data_scope", flat=True))
             self._data_scope_cache = cached
         return cached
 
@@ -127,7 +133,10 @@ class User(AbstractUser):
             return True
         cached = getattr(self, "_is_admin_cache", None)
         if cached is None:
-            cached = self.roles.filter(is_admin=True).exists()
+            if self._roles_prefetched():
+                cached = any(r.is_admin for r in self.roles.all())
+            else:
+                cached = self.roles.filter(is_admin=True).exists()
             self._is_admin_cache = cached
         return cached
 

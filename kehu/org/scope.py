@@ -11,15 +11,21 @@ from collections.abc import Iterable
 
 from django.db.models import Q, QuerySet
 
+from kehu.core import memo
+
 from .models import DataScope, Department, User
 
 
 def department_tree() -> dict[int | None, list[int]]:
     """``{parent_id: [child ids]}`` for the whole (small) department table, in one query."""
-    children: dict[int | None, list[int]] = defaultdict(list)
-    for dept_id, parent_id in Department.objects.values_list("id", "parent_id"):
-        children[parent_id].append(dept_id)
-    return children
+
+    def compute() -> dict[int | None, list[int]]:
+        children: dict[int | None, list[int]] = defaultdict(list)
+        for dept_id, parent_id in Department.objects.values_list("id", "parent_id"):
+            children[parent_id].append(dept_id)
+        return children
+
+    return memo.memoized("department_tree", compute)
 
 
 def descendants_of(department_ids: Iterable[int], *, include_self: bool = True) -> set[int]:

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from kehu.core import memo
 from kehu.core.errors import ApplicationError
 from kehu.core.registry import return_exemptions
 
@@ -14,23 +15,37 @@ from .models import CustomerClaim, Pool
 
 
 def default_pool() -> Pool:
-    pool = Pool.objects.filter(is_default=True).first()
+    pool = _directory()[2]
     if pool is None:
         pool, _ = Pool.objects.get_or_create(name="客户公海", defaults={"is_default": True})
+        memo.clear()
     return pool
+
+
+def _directory() -> tuple[dict[int, int | None], dict[int, Pool], Pool | None]:
+    """``(department parents, {department id: its pool}, the default pool)``, once per request."""
+
+    def load():
+        from kehu.org.models import Department
+
+        parents = dict(Department.objects.values_list("id", "parent_id"))
+        by_dept: dict[int, Pool] = {}
+        default = None
+        for pool in Pool.objects.prefetch_related("departments"):
+            if pool.is_default and default is None:
+                default = pool
+            for dept in pool.departments.all():
+                by_dept.setdefault(dept.pk, pool)
+        return parents, by_dept, default
+
+    return memo.memoized("pool_directory", load)
 
 
 def pool_for_department(department_id: int | None) -> Pool:
     """The pool whose member departments hold ``department_id`` (nearest ancestor wins)."""
     if department_id is None:
         return default_pool()
-    from kehu.org.models import Department
-
-    parents = dict(Department.objects.values_list("id", "parent_id"))
-    by_dept: dict[int, Pool] = {}
-    for pool in Pool.objects.prefetch_related("departments"):
-        for dept in pool.departments.all():
-            by_dept.setdefault(dept.pk, pool)
+    parents, by_dept, _default = _directory()
     current: int | None = department_id
     seen: set[int] = set()
     while current is not None and current not in seen:

@@ -1,0 +1,43 @@
+"""Per-request memo: small reference lookups (the department tree, the pools, a user's shares)
+computed once per request instead of once per caller.
+
+Only active inside a request (``RequestContextMiddleware`` opens and closes it); elsewhere —
+background jobs, management commands, tests calling services directly — every call computes
+afresh, so nothing can go stale outside a request. Inside one, saving a Department or a Pool or
+changing shares clears it (``clear()`` is connected to their signals and called by the services
+that bulk-change them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from contextvars import ContextVar, Token
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+_store: ContextVar[dict[Hashable, Any] | None] = ContextVar("kehu_request_memo", default=None)
+
+
+def memoized(key: Hashable, compute: Callable[[], T]) -> T:
+    store = _store.get()
+    if store is None:
+        return compute()
+    if key not in store:
+        store[key] = compute()
+    return store[key]
+
+
+def clear(*_args, **_kwargs) -> None:
+    """Forget everything memoised in this request (usable as a signal receiver)."""
+    store = _store.get()
+    if store:
+        store.clear()
+
+
+def open_memo() -> Token:
+    return _store.set({})
+
+
+def close_memo(token: Token) -> None:
+    _store.reset(token)
