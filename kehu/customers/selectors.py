@@ -19,8 +19,9 @@ TABS = {
 }
 
 
-def customer_visible_q(user) -> Q:
-    """SPEC §1: owner, owner within the user's data scope, or shared with the user."""
+def customer_visible_q(user, *, owners=None) -> Q:
+    """SPEC §1: owner, owner within the user's data scope, or shared with the user; with
+    ``owners``, only the visible customers those users own."""
     if not getattr(user, "is_authenticated", False):
         return Q(pk__in=[])
     if scope_owner_ids(user) is None:
@@ -32,7 +33,7 @@ def customer_visible_q(user) -> Q:
                 CustomerShare.objects.filter(user_id=user.pk).values_list("customer_id", flat=True)
             ),
         )
-    return visible_q(user, owner_field="owner", shared_ids=shared)
+    return visible_q(user, owner_field="owner", shared_ids=shared, owners=owners)
 
 
 def visible_customers(user) -> QuerySet[Customer]:
@@ -43,9 +44,10 @@ def customer_list(*, user, tab: str = "all") -> QuerySet[Customer]:
     """The 客户列表 of one tab, ready for a table (a constant number of queries per page)."""
     qs = visible_customers(user)
     if tab == "mine":
-        qs = qs.filter(owner_id=user.pk)
+        qs = Customer.objects.filter(customer_visible_q(user, owners=[user.pk]))
     elif tab == "subordinates":
-        qs = qs.filter(owner_id__in=list(subordinates_of(user).values_list("id", flat=True)))
+        subordinates = subordinates_of(user).values_list("id", flat=True)
+        qs = Customer.objects.filter(customer_visible_q(user, owners=subordinates))
     elif tab == "shared_by_me":
         qs = qs.filter(
             pk__in=CustomerShare.objects.filter(shared_by_id=user.pk).values("customer_id")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from kehu.customers.models import Customer
@@ -61,13 +61,13 @@ def todo_count(user, now: datetime | None = None) -> int:
     from kehu.pool.rules import pool_for_user
 
     now = now or timezone.now()
-    start, end = today_bounds(now)
-    counts = {"due": Count("pk", filter=Q(next_followup_at__lt=end))}
+    _start, end = today_bounds(now)
+    mine = Customer.objects.filter(owner_id=user.pk)
+    # Two counts over (owner, date) indexes beat one aggregate that reads every row the user owns.
+    total = mine.filter(next_followup_at__lt=end).count()
     remind = pool_for_user(user).remind_days
     if remind:
-        counts["returning"] = Count(
-            "pk",
-            filter=Q(pool_return_at__isnull=False, pool_return_at__lt=now + timedelta(days=remind)),
-        )
-    result = Customer.objects.filter(owner_id=user.pk).aggregate(**counts)
-    return sum(result.values())
+        total += mine.filter(
+            pool_return_at__isnull=False, pool_return_at__lt=now + timedelta(days=remind)
+        ).count()
+    return total

@@ -551,3 +551,23 @@ def test_subordinates_and_scope_on_random_trees(db, spec):
         if spec["scope"] == "dept_and_below":
             assert subordinates <= owners
         transaction.set_rollback(True)
+
+
+OWNER_SETS = [(), ("a",), ("mgr",), ("a", "v"), ("staff", "c", "g", "nodept"), ("gone", "b")]
+
+
+@pytest.mark.parametrize("scope", list(DataScope))
+@pytest.mark.parametrize("owner_names", OWNER_SETS)
+@pytest.mark.parametrize("shared_names", [(), ("v", "c"), ("a", "nobody")])
+def test_owners_narrows_to_exactly_the_visible_records_those_users_own(
+    tree, rows, scope, owner_names, shared_names
+):
+    # 我的客户 / 下属客户 pass ``owners``: the answer must be the rule's answer intersected with
+    # "owned by one of them" — never more (a share of someone else's record stays out, an
+    # out-of-scope owner stays hidden unless shared), never less.
+    user = give(tree.mgr, scope)
+    shared = [rows[n].pk for n in shared_names]
+    owners = [getattr(tree, n).pk for n in owner_names]
+    everything = visible_names(user, shared_ids=shared)
+    expected = {n for n in everything if n in owner_names}
+    assert visible_names(user, shared_ids=shared, owners=owners) == expected
