@@ -109,6 +109,8 @@ TEMPLATES = [
     },
 ]
 
+FORM_RENDERER = "kehu.core.forms.KehuFormRenderer"  # <input>/<select> without a template per option
+
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{VAR_DIR / 'kehu.sqlite3'}", conn_max_age=60, conn_health_checks=True

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from django import forms
+from django.forms.renderers import DjangoTemplates
+from django.utils.formats import localize
+from django.utils.html import conditional_escape, escape
+from django.utils.safestring import SafeString, mark_safe
 
 
 class StyledFormMixin:
@@ -51,3 +55,71 @@ class RemoteSelect(forms.Select):
                 label = self.choices.field.label_from_instance(obj)
                 options.append(self.create_option(name, str(obj.pk), label, True, index))
         return [(None, options, 0)]
+
+
+class KehuFormRenderer(DjangoTemplates):
+    """Django's form renderer, with the plain ``<input>`` and ``<select>`` widgets written out
+    in Python (byte for byte what Django's widget templates produce; see test_widgets).
+
+    Rendering a select through the template engine includes one template per ``<option>``; the
+    search panels and modal forms have hundreds of options, so this is a good part of a page's
+    time. Any other template (or an overridden option template) goes through the engine.
+    """
+
+    INPUTS = frozenset(
+        f"django/forms/widgets/{name}.html"
+        for name in (
+            "input", "text", "number", "email", "url", "tel", "search", "password",
+            "hidden", "date", "datetime", "time", "color",
+        )
+    )  # fmt: skip
+    SELECT = "django/forms/widgets/select.html"
+    OPTION = "django/forms/widgets/select_option.html"
+
+    def render(self, template_name, context, request=None):
+        widget = context.get("widget") if isinstance(context, dict) else None
+        if widget is not None:
+            if template_name in self.INPUTS:
+                return _render_input(widget)
+            if template_name == self.SELECT and all(
+                option["template_name"] == self.OPTION
+                for _group, options, _index in widget["optgroups"]
+                for option in options
+            ):
+                return _render_select(widget)
+        return super().render(template_name, context, request)
+
+
+def _attrs(attrs: dict) -> str:
+    # django/forms/widgets/attrs.html: False drops the attribute, True writes its bare name.
+    return "".join(
+        f" {conditional_escape(name)}"
+        if value is True
+        else f' {conditional_escape(name)}="{escape(value)}"'
+        for name, value in attrs.items()
+        if value is not False
+    )
+
+
+def _render_input(widget) -> SafeString:
+    value = "" if widget["value"] is None else f' value="{escape(widget["value"])}"'
+    return mark_safe(  # noqa: S308 - every part escaped above
+        f'<input type="{conditional_escape(widget["type"])}" '
+        f'name="{conditional_escape(widget["name"])}"{value}{_attrs(widget["attrs"])}>'
+    )
+
+
+def _render_select(widget) -> SafeString:
+    parts = [f'<select name="{conditional_escape(widget["name"])}"{_attrs(widget["attrs"])}>']
+    for group_name, options, _index in widget["optgroups"]:
+        if group_name:
+            parts.append(f'\n  <optgroup label="{conditional_escape(localize(group_name))}">')
+        for option in options:  # (the option template's own trailing newline included)
+            parts.append(
+                f'\n  <option value="{escape(option["value"])}"'
+                f"{_attrs(option['attrs'])}>{conditional_escape(localize(option['label']))}</option>\n"
+            )
+        if group_name:
+            parts.append("\n  </optgroup>")
+    parts.append("\n</select>")
+    return mark_safe("".join(parts))  # noqa: S308 - every part escaped above
