@@ -12,6 +12,7 @@ from kehu.core.forms import RemoteSelect
 from kehu.org.models import User
 
 from .models import Contact, Customer, CustomerStatus
+from .search import contains_q
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -27,8 +28,8 @@ def phone_fragment(value: str) -> str:
 
 class CustomerFilterSet(KehuFilterSet):
     q = django_filters.CharFilter(label="关键词", method="filter_q")
-    name = django_filters.CharFilter(label="客户名称", lookup_expr="icontains")
-    contact_name = django_filters.CharFilter(label="联系人", lookup_expr="icontains")
+    name = django_filters.CharFilter(label="客户名称", method="filter_contains")
+    contact_name = django_filters.CharFilter(label="联系人", method="filter_contains")
     phone = django_filters.CharFilter(label="联系电话", method="filter_phone")
     credit_code = django_filters.CharFilter(label="统一社会信用代码", lookup_expr="iexact")
     level = django_filters.ModelChoiceFilter(label="客户等级", queryset=_dict(DictKind.LEVEL))
@@ -93,10 +94,14 @@ class CustomerFilterSet(KehuFilterSet):
         if not value:
             return queryset
         return queryset.filter(
-            Q(name__icontains=value)
-            | Q(contact_name__icontains=value)
+            contains_q("name", value)
+            | contains_q("contact_name", value)
             | Q(contact_phone__contains=value)
         )
+
+    def filter_contains(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(contains_q(name, value)) if value else queryset
 
     def filter_phone(self, queryset, name, value):
         digits = phone_fragment(value)

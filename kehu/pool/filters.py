@@ -2,9 +2,9 @@
 must not single out a pool customer) and minus the owner (there is none)."""
 
 import django_filters
-from django.db.models import Q
 
 from kehu.customers.filters import CustomerFilterSet
+from kehu.customers.search import contains_q
 
 from .models import Pool
 
@@ -18,7 +18,7 @@ class PoolCustomerFilterSet(CustomerFilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(Q(name__icontains=value) | Q(contact_name__icontains=value))
+        return queryset.filter(contains_q("name", value) | contains_q("contact_name", value))
 
 
 class PoolFilterSet(django_filters.FilterSet):
