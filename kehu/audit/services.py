@@ -61,6 +61,39 @@ def record_change(
     message: str = "",
 ) -> ChangeLog:
     """Append one change-log row; call inside the service's transaction."""
+    entry = change_entry(
+        actor=actor,
+        action=action,
+        obj=obj,
+        object_type=object_type,
+        object_id=object_id,
+        object_repr=object_repr,
+        before=before,
+        after=after,
+        message=message,
+    )
+    entry.save(force_insert=True)
+    return entry
+
+
+def record_changes(entries: list[ChangeLog]) -> list[ChangeLog]:
+    """Append many rows built by :func:`change_entry` in one INSERT (batch services)."""
+    return ChangeLog.objects.bulk_create(entries, batch_size=500)
+
+
+def change_entry(
+    *,
+    actor,
+    action: str,
+    obj: models.Model | None = None,
+    object_type: str | None = None,
+    object_id: int | None = None,
+    object_repr: str | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    message: str = "",
+) -> ChangeLog:
+    """One change-log row, not yet saved (see :func:`record_change`)."""
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id if object_id is not None else obj.pk
@@ -68,7 +101,7 @@ def record_change(
     changes = diff(before or {}, after or {}) if (before is not None and after is not None) else {}
     snap = after if after is not None else (before or {})
     actor_obj = actor if getattr(actor, "is_authenticated", False) else None
-    return ChangeLog.objects.create(
+    return ChangeLog(
         actor=actor_obj,
         actor_name=actor_obj.display_name if actor_obj else (str(actor) if actor else ""),
         action=action,

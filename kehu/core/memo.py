@@ -10,7 +10,8 @@ that bulk-change them).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from typing import Any, TypeVar
 
@@ -41,3 +42,16 @@ def open_memo() -> Token:
 
 def close_memo(token: Token) -> None:
     _store.reset(token)
+
+
+@contextmanager
+def scope() -> Iterator[None]:
+    """Memoise within a block (a batch service, a job) unless a request already does."""
+    if _store.get() is not None:
+        yield
+        return
+    token = _store.set({})
+    try:
+        yield
+    finally:
+        _store.reset(token)

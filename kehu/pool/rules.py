@@ -102,10 +102,15 @@ def owned_count(user, pool: Pool) -> int:
     return qs.count()
 
 
-def check_ownership_limit(user, adding: int = 1) -> None:
-    """拥有上限: refuse when ``user`` would own more private customers than allowed."""
+def check_ownership_limit(user, adding: int = 1, *, owned: int | None = None) -> None:
+    """拥有上限: refuse when ``user`` would own more private customers than allowed.
+    ``owned`` is the user's current count when the caller has it already."""
     pool = pool_for_user(user)
-    if pool.max_owned and owned_count(user, pool) + adding > pool.max_owned:
+    if not pool.max_owned:
+        return
+    if owned is None:
+        owned = owned_count(user, pool)
+    if owned + adding > pool.max_owned:
         raise ApplicationError(
             f"超过拥有上限：{user.display_name}最多可拥有{pool.max_owned}个客户", code="owner_limit"
         )
@@ -170,15 +175,19 @@ def refresh_return_due(customer_ids) -> None:
     from kehu.customers.models import Customer
 
     pools: dict[int | None, Pool] = {}
+    changed = []
     for customer in Customer.objects.filter(pk__in=list(customer_ids)).select_related("owner"):
         dept = customer.owner.department_id if customer.owner is not None else None
         if dept not in pools:
             pools[dept] = pool_for_department(dept)
         due, rule = return_due_at(customer, pools[dept])
         if (customer.pool_return_at, customer.pool_return_rule) != (due, rule):
-            Customer.objects.filter(pk=customer.pk).update(
-                pool_return_at=due, pool_return_rule=rule
-            )
+            customer.pool_return_at, customer.pool_return_rule = due, rule
+            changed.append(customer)
+    if changed:
+        Customer.objects.bulk_update(
+            changed, ["pool_return_at", "pool_return_rule"], batch_size=500
+        )
 
 
 def days_left(due: datetime | None, now: datetime | None = None) -> int | None:

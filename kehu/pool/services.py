@@ -13,7 +13,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from kehu.audit.models import Action
-from kehu.audit.services import record_change
+from kehu.audit.services import change_entry, record_change, record_changes
+from kehu.core import memo
 from kehu.core.errors import ApplicationError, Forbidden, NotFound
 from kehu.core.services import BatchResult, run_batch
 from kehu.customers.models import Customer
@@ -33,7 +34,11 @@ def _owner_name(user) -> str | None:
 
 
 def _log(actor, customer, action, *, before_owner, after_owner, pool=None, message=""):
-    record_change(
+    _log_entry(actor, customer, action, before_owner, after_owner, pool, message).save()
+
+
+def _log_entry(actor, customer, action, before_owner, after_owner, pool=None, message=""):
+    return change_entry(
         actor=actor,
         action=action,
         obj=customer,
@@ -79,40 +84,67 @@ def release_customers(*, actor: User, ids: list[int], reason: str = "") -> Batch
 
 
 def claim_customers(*, actor: User, ids: list[int]) -> BatchResult:
-    """领取: exactly one claimer wins a customer — a conditional UPDATE on ``owner IS NULL`` —
-    and the others are told 已被他人领取. Limits and the cooldown are checked per customer."""
+    """领取: exactly one claimer wins a customer and the others are told 已被他人领取.
+
+    One pass for the whole batch: read the customers, check visibility, limits and the cooldown
+    per customer in memory, then lock those still ownerless (``SELECT … FOR UPDATE WHERE
+    owner IS NULL``: a claimer that waited for another's lock re-reads the row and no longer
+    finds it free), give them to the claimer in one UPDATE and write the claim and change-log
+    rows in one INSERT each. A constant number of queries whatever the batch size.
+    """
     if not actor.has_perm("customers.claim_customer"):
         raise Forbidden("没有领取公海客户的权限")
-    claimed = 0
-
-    def claim(pk: int) -> None:
-        nonlocal claimed
-        customer = Customer.objects.filter(pk=pk).select_related("pool").first()
-        if (
-            customer is None
-            or not rules.visible_pools(actor)
-            .filter(pk=customer.pool_id or rules.default_pool().pk)
-            .exists()
-        ):
-            raise NotFound("客户不存在或无权查看")
-        if customer.owner_id is not None:
-            raise ApplicationError(ALREADY_CLAIMED, code="already_claimed", status=409)
-        rules.check_ownership_limit(actor, 1)
-        rules.check_claim_allowed(actor, customer)
+    wanted = list(dict.fromkeys(ids))
+    reasons: dict[int, str] = {}
+    with memo.scope(), transaction.atomic():
+        found = {c.pk: c for c in Customer.objects.filter(pk__in=wanted).select_related("pool")}
+        browsable = set(rules.visible_pools(actor).values_list("pk", flat=True))
+        default_pk = rules.default_pool().pk
+        own_pool = rules.pool_for_user(actor)
+        owned = rules.owned_count(actor, own_pool) if own_pool.max_owned else 0
         now = timezone.now()
-        won = Customer.objects.filter(pk=pk, owner__isnull=True).update(
-            owner=actor, claimed_at=now, version=F("version") + 1
+        candidates: list[int] = []
+        for pk in wanted:
+            customer = found.get(pk)
+            if customer is None or (customer.pool_id or default_pk) not in browsable:
+                reasons[pk] = "客户不存在或无权查看"
+                continue
+            if customer.owner_id is not None:
+                reasons[pk] = ALREADY_CLAIMED
+                continue
+            try:
+                rules.check_ownership_limit(actor, len(candidates) + 1, owned=owned)
+                rules.check_claim_allowed(actor, customer, now=now, claimed_today=len(candidates))
+            except ApplicationError as exc:
+                reasons[pk] = exc.message
+                continue
+            candidates.append(pk)
+        free = set(
+            Customer.objects.select_for_update()
+            .filter(pk__in=candidates, owner__isnull=True)
+            .values_list("pk", flat=True)
         )
-        if won != 1:
-            raise ApplicationError(ALREADY_CLAIMED, code="already_claimed", status=409)
-        CustomerClaim.objects.create(customer_id=pk, user=actor, pool=customer.pool)
-        _log(
-            actor, customer, Action.CLAIM, before_owner=None, after_owner=actor, pool=customer.pool
-        )
-        rules.refresh_return_due([pk])
-        claimed += 1
-
-    return run_batch(ids, claim)
+        taken = [pk for pk in candidates if pk in free]
+        reasons.update((pk, ALREADY_CLAIMED) for pk in candidates if pk not in free)
+        if taken:
+            Customer.objects.filter(pk__in=taken, owner__isnull=True).update(
+                owner=actor, claimed_at=now, version=F("version") + 1
+            )
+            CustomerClaim.objects.bulk_create(
+                CustomerClaim(customer_id=pk, user=actor, pool=found[pk].pool) for pk in taken
+            )
+            record_changes(
+                [
+                    _log_entry(actor, found[pk], Action.CLAIM, None, actor, found[pk].pool)
+                    for pk in taken
+                ]
+            )
+            rules.refresh_return_due(taken)
+    result = BatchResult(done=taken)
+    for pk in wanted:
+        if pk in reasons:
+            result.refuse(pk, reasons[pk])
+    return result
 
 
 def transfer_customers(
