@@ -40,6 +40,7 @@ from django_tables2 import RequestConfig
 
 from .errors import ApplicationError
 from .htmx import is_fragment_request, is_htmx, saved_response
+from .pagination import CappedCountPaginator
 
 LIST_TARGET = "object-list"
 
@@ -124,7 +125,10 @@ class ObjectListView(KehuViewMixin, View):
 
     def get_table(self, request: HttpRequest, queryset: models.QuerySet):
         table = self.table_class(queryset, request=request)
-        RequestConfig(request, paginate={"per_page": self.page_size(request)}).configure(table)
+        RequestConfig(
+            request,
+            paginate={"per_page": self.page_size(request), "paginator_class": CappedCountPaginator},
+        ).configure(table)
         return table
 
     def get_extra_context(self, request: HttpRequest) -> dict[str, Any]:

@@ -1,0 +1,80 @@
+"""List-page pagination whose count stays cheap on very large lists.
+
+An exact ``COUNT(*)`` reads every matching row: ~10 ms for 80,000 customers, ~100 ms for the
+SPEC's million, most of a list page's budget. Up to ``KEHU_EXACT_COUNT_CAP`` matches (10,000 by
+default) the count is exact and costs a bounded ``COUNT`` over ``LIMIT cap + 1``; beyond it, on
+PostgreSQL, the page shows the planner's estimate ("总共约 N 条记录"), never less than the cap.
+SQLite (the small embedded deployment) always counts exactly.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
+from django.db import connections
+from django.db.models import QuerySet
+from django.utils.functional import cached_property
+
+
+class CappedCountPaginator(Paginator):
+    estimated = False
+
+    @cached_property
+    def count(self) -> int:
+        qs = self.object_list
+        # django-tables2 hands over its BoundRows; the queryset is inside.
+        inner = getattr(getattr(qs, "data", None), "data", None)
+        if isinstance(inner, QuerySet):
+            qs = inner
+        cap = getattr(settings, "KEHU_EXACT_COUNT_CAP", 10_000)
+        if not isinstance(qs, QuerySet) or connections[qs.db].vendor != "postgresql" or not cap:
+            return super().count
+        bounded = qs.order_by()[: cap + 1].count()
+        if bounded <= cap:
+            return bounded
+        self.estimated = True
+        return max(estimate_rows(qs), cap + 1)
+
+    def validate_number(self, number):
+        _ = self.count  # decides whether the count is an estimate
+        if not self.estimated:
+            return super().validate_number(number)
+        try:
+            number = int(number)
+        except (TypeError, ValueError):
+            raise PageNotAnInteger("页码必须是整数") from None
+        if number < 1:
+            raise EmptyPage("页码不能小于 1")
+        return number  # an estimate may be short: a later page is simply empty
+
+    def page(self, number):
+        number = self.validate_number(number)
+        if not self.estimated:
+            return super().page(number)
+        # An estimated count must not cut a page short: slice by the page size only.
+        bottom = (number - 1) * self.per_page
+        page = EstimatedPage(self.object_list[bottom : bottom + self.per_page], number, self)
+        # Never claim fewer rows than the ones on screen.
+        self.__dict__["count"] = max(self.count, bottom + len(page.object_list))
+        return page
+
+
+class EstimatedPage(Page):
+    def end_index(self) -> int:
+        return self.start_index() + len(self.object_list) - 1 if len(self.object_list) else 0
+
+    def has_next(self) -> bool:
+        return len(self.object_list) == self.paginator.per_page and super().has_next()
+
+
+def estimate_rows(qs: QuerySet) -> int:
+    """The PostgreSQL planner's row estimate for ``qs`` (no rows are read)."""
+    sql, params = qs.order_by().query.sql_with_params()
+    with connections[qs.db].cursor() as cursor:
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])

@@ -1,0 +1,49 @@
+"""List pages count exactly up to the cap; beyond it PostgreSQL's estimate is shown as 约."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.db import connection
+
+from kehu.customers.models import Customer
+
+
+@pytest.fixture
+def many(org):
+    Customer.objects.bulk_create(
+        Customer(name=f"分页客户{i:03d}", owner=org["sales1"], creator=org["sales1"])
+        for i in range(30)
+    )
+
+
+def summary(client) -> str:
+    body = client.get("/customers/?tab=all").content.decode()
+    return re.search(r'data-testid="pagination-summary">\s*(.*?)\s*</p>', body, re.S).group(1)
+
+
+def test_under_the_cap_the_count_is_exact(many, client_for, settings):
+    settings.KEHU_EXACT_COUNT_CAP = 100
+    assert summary(client_for("sales1")) == "显示第 1 到第 20 条记录，总共 30 条记录"
+
+
+def test_at_the_cap_the_count_is_still_exact(many, client_for, settings):
+    settings.KEHU_EXACT_COUNT_CAP = 30
+    assert summary(client_for("sales1")) == "显示第 1 到第 20 条记录，总共 30 条记录"
+
+
+def test_over_the_cap_postgresql_shows_an_estimate_never_below_the_cap(
+    many, client_for, settings
+):
+    settings.KEHU_EXACT_COUNT_CAP = 10
+    text = summary(client_for("sales1"))
+    if connection.vendor == "postgresql":
+        match = re.fullmatch(r"显示第 1 到第 20 条记录，总共约 (\d+) 条记录", text)
+        assert match, text
+        assert int(match.group(1)) >= 20  # at least the cap + 1, and never below the rows shown
+    else:  # SQLite counts exactly
+        assert text == "显示第 1 到第 20 条记录，总共 30 条记录"
+    # the rows themselves are the real ones either way
+    body = client_for("sales1").get("/customers/?tab=all&page=2").content.decode()
+    assert body.count("分页客户") == 10
