@@ -124,7 +124,9 @@ class ObjectListView(KehuViewMixin, View):
             return None
 
     def get_table(self, request: HttpRequest, queryset: models.QuerySet):
-        table = self.table_class(queryset, request=request)
+        # No ``request=`` here: django-tables2 would paginate (and count) with its own paginator
+        # first; RequestConfig sets ``table.request`` and paginates once, with ours.
+        table = self.table_class(queryset)
         RequestConfig(
             request,
             paginate={"per_page": self.page_size(request), "paginator_class": CappedCountPaginator},

@@ -33,9 +33,7 @@ def test_at_the_cap_the_count_is_still_exact(many, client_for, settings):
     assert summary(client_for("sales1")) == "显示第 1 到第 20 条记录，总共 30 条记录"
 
 
-def test_over_the_cap_postgresql_shows_an_estimate_never_below_the_cap(
-    many, client_for, settings
-):
+def test_over_the_cap_postgresql_shows_an_estimate_never_below_the_cap(many, client_for, settings):
     settings.KEHU_EXACT_COUNT_CAP = 10
     text = summary(client_for("sales1"))
     if connection.vendor == "postgresql":
