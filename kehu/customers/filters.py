@@ -82,12 +82,40 @@ class CustomerFilterSet(KehuFilterSet):
         data = self.data or {}
         province, city = data.get("province") or "", data.get("city") or ""
         form = self.form
-        form.fields["city"].queryset = Region.objects.filter(
-            level=Region.Level.CITY, parent_id=province
+        regions = Region.objects.none()
+        form.fields["city"].queryset = (
+            Region.objects.filter(level=Region.Level.CITY, parent_id=province)
+            if province
+            else regions
         )
-        form.fields["district"].queryset = Region.objects.filter(
-            level=Region.Level.DISTRICT, parent_id__in=[x for x in (city, province) if x]
+        parents = [x for x in (city, province) if x]
+        form.fields["district"].queryset = (
+            Region.objects.filter(level=Region.Level.DISTRICT, parent_id__in=parents)
+            if parents
+            else regions
         )
+        self._dictionary_choices()
+
+    DICT_FIELDS = {
+        "level": DictKind.LEVEL,
+        "source": DictKind.SOURCE,
+        "industry": DictKind.INDUSTRY,
+        "tags": DictKind.TAG,
+    }
+
+    def _dictionary_choices(self) -> None:
+        """The four dictionary pickers' options from one query (a ModelChoiceField reads each
+        through its own server-side cursor: three round trips apiece). Validation of a submitted
+        value still goes through each field's queryset."""
+        fields = {n: f for n, f in self.form.fields.items() if n in self.DICT_FIELDS}
+        by_kind: dict[str, list] = {kind: [] for kind in self.DICT_FIELDS.values()}
+        for entry in DictEntry.objects.filter(kind__in=list(by_kind)).order_by("sort", "id"):
+            by_kind[entry.kind].append(entry)
+        for name, field in fields.items():
+            field.widget.choices = [
+                ("", field.empty_label),
+                *((e.pk, field.label_from_instance(e)) for e in by_kind[self.DICT_FIELDS[name]]),
+            ]
 
     def filter_q(self, queryset, name, value):
         value = value.strip()

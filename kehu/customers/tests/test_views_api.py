@@ -53,6 +53,31 @@ def test_search_panel_filters_are_in_the_url(org, make_customer, client_for, lev
     assert bad.status_code == 400 and "不支持的排序字段" in bad.json()["detail"]
 
 
+def test_search_panel_pickers_list_each_dictionary_and_keep_the_choice(org, client_for, level_a):
+    import re
+
+    html = client_for("sales1").get(f"/customers/?level={level_a.pk}").content.decode()
+    for name, kind in (
+        ("level", DictKind.LEVEL),
+        ("source", DictKind.SOURCE),
+        ("industry", DictKind.INDUSTRY),
+        ("tags", DictKind.TAG),
+    ):
+        select = re.search(rf'<select name="{name}".*?</select>', html, re.S).group(0)
+        shown = re.findall(r'<option value="(\d+)"', select)
+        assert shown == [
+            str(pk)
+            for pk in DictEntry.objects.filter(kind=kind)
+            .order_by("sort", "id")
+            .values_list("pk", flat=True)
+        ]
+    level = re.search(r'<select name="level".*?</select>', html, re.S).group(0)
+    assert f'<option value="{level_a.pk}" selected>' in level
+    # no province chosen: the city and district pickers offer nothing yet
+    city = re.search(r'<select name="city".*?</select>', html, re.S).group(0)
+    assert city.count("<option") == 1
+
+
 def test_form_create_shows_chinese_errors_and_saves_nothing(org, client_for):
     client = client_for("sales1")
     response = client.post(
