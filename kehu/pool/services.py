@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -50,37 +50,47 @@ def _log_entry(actor, customer, action, before_owner, after_owner, pool=None, me
 
 def release_customers(*, actor: User, ids: list[int], reason: str = "") -> BatchResult:
     """放入公海: owner becomes empty, previous owner kept; the owner, someone whose scope covers
-    the owner, or an admin may do it. The customer goes to its owner's department's pool."""
+    the owner, or an admin may do it. The customer goes to its owner's department's pool.
+
+    One pass for the whole batch: the visible customers are read and locked in one query, then
+    updated with one UPDATE per previous owner (their pool and ``previous_owner`` differ) and
+    logged in one INSERT."""
     reason = (reason or "").strip()[:200]
+    message = f"放入公海：{reason}" if reason else "放入公海"
     now = timezone.now()
-
-    def release(pk: int) -> None:
-        customer = (
-            visible_customers(actor)
-            .select_for_update()
-            .filter(pk=pk)
-            .select_related("owner")
-            .first()
-        )
-        if customer is None:
-            raise NotFound("客户不存在或无权查看")
-        if not can_manage_owner(actor, customer.owner_id):
-            raise Forbidden("只有负责人、其上级或管理员可以将客户放入公海")
-        owner = customer.owner
-        fields = rules.into_pool(owner, now)
-        pool = fields["pool"]
-        Customer.objects.filter(pk=pk).update(**fields)
-        _log(
-            actor,
-            customer,
-            Action.TO_POOL,
-            before_owner=owner,
-            after_owner=None,
-            pool=pool,
-            message=f"放入公海：{reason}" if reason else "放入公海",
-        )
-
-    return run_batch(ids, release)
+    wanted = list(dict.fromkeys(ids))
+    reasons: dict[int, str] = {}
+    with memo.scope(), transaction.atomic():
+        locked = visible_customers(actor).filter(pk__in=wanted).select_related("owner")
+        if connection.features.has_select_for_update_of:
+            locked = locked.select_for_update(of=("self",))
+        else:
+            locked = locked.select_for_update()
+        found = {c.pk: c for c in locked}
+        by_owner: dict[int, list[int]] = {}
+        for pk in wanted:
+            customer = found.get(pk)
+            if customer is None:
+                reasons[pk] = "客户不存在或无权查看"
+            elif not can_manage_owner(actor, customer.owner_id):
+                reasons[pk] = "只有负责人、其上级或管理员可以将客户放入公海"
+            else:
+                by_owner.setdefault(customer.owner_id, []).append(pk)
+        entries = []
+        for pks in by_owner.values():
+            owner = found[pks[0]].owner
+            fields = rules.into_pool(owner, now)
+            Customer.objects.filter(pk__in=pks).update(**fields)
+            entries += [
+                _log_entry(actor, found[pk], Action.TO_POOL, owner, None, fields["pool"], message)
+                for pk in pks
+            ]
+        record_changes(entries)
+    result = BatchResult(done=[pk for pk in wanted if pk not in reasons])
+    for pk in wanted:
+        if pk in reasons:
+            result.refuse(pk, reasons[pk])
+    return result
 
 
 def claim_customers(*, actor: User, ids: list[int]) -> BatchResult:
