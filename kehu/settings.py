@@ -221,7 +221,7 @@ KEHU_ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
 KEHU_IMPORT_MAX_BYTES = int(os.environ.get("KEHU_IMPORT_MAX_BYTES", 20 * 1024 * 1024))
 KEHU_IMPORT_MAX_ROWS = int(os.environ.get("KEHU_IMPORT_MAX_ROWS", 100_000))
 # List pages count exactly up to this many matches, then show PostgreSQL's estimate (总共约 N).
-KEHU_EXACT_COUNT_CAP = int(os.environ.get("KEHU_EXACT_COUNT_CAP", 5_000))
+KEHU_EXACT_COUNT_CAP = int(os.environ.get("KEHU_EXACT_COUNT_CAP", 2_000))
 
 LOGGING = {
     "version": 1,
