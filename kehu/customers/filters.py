@@ -70,7 +70,11 @@ class CustomerFilterSet(KehuFilterSet):
     next_followup_to = django_filters.DateFilter(
         label="下次跟进至", field_name="next_followup_at", lookup_expr="date__lte", widget=DATE
     )
-    has_receivable = django_filters.BooleanFilter(label="有待收款", method="filter_receivable")
+    has_receivable = django_filters.BooleanFilter(
+        label="有待收款",
+        method="filter_receivable",
+        widget=forms.Select(choices=[("", "全部"), ("true", "是"), ("false", "否")]),
+    )
 
     class Meta(KehuFilterSet.Meta):
         model = Customer

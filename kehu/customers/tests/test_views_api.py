@@ -53,6 +53,20 @@ def test_search_panel_filters_are_in_the_url(org, make_customer, client_for, lev
     assert bad.status_code == 400 and "不支持的排序字段" in bad.json()["detail"]
 
 
+def test_has_receivable_filter(org, make_customer, client_for):
+    owing = make_customer(name="欠款客户")
+    make_customer(name="结清客户")
+    Customer.objects.filter(pk=owing.pk).update(receivable_total=1200)
+    client = client_for("sales1")
+    html = client.get("/customers/?has_receivable=true").content.decode()
+    assert "欠款客户" in html and "结清客户" not in html
+    html = client.get("/customers/?has_receivable=false").content.decode()
+    assert "欠款客户" not in html and "结清客户" in html
+    html = client.get("/customers/?has_receivable=").content.decode()
+    assert "欠款客户" in html and "结清客户" in html
+    assert '<option value="" selected>全部</option>' in html
+
+
 def test_search_panel_pickers_list_each_dictionary_and_keep_the_choice(org, client_for, level_a):
     import re
 
