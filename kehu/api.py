@@ -6,6 +6,7 @@ import json
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -142,6 +143,19 @@ def on_http_error(request, exc: HttpError):
     if exc.status_code == 403 and message.startswith("CSRF check"):
         return _error(request, 403, "CSRF 校验失败，请刷新页面后重试", code="csrf")
     return _error(request, exc.status_code, message)
+
+
+@api.exception_handler(OverflowError)
+def on_overflow(request, exc):
+    # A number too large for the database (SQLite's driver raises this before any query).
+    return _error(request, 400, "数值超出范围", code="out_of_range")
+
+
+@api.exception_handler(DataError)
+def on_data_error(request, exc):
+    # PostgreSQL refusing a value outside a column's type (an integer out of range, …): the
+    # input's fault, not the server's. Inputs are validated first; this is the safety net.
+    return _error(request, 400, "数值超出范围或格式无效", code="out_of_range")
 
 
 @api.exception_handler(json.JSONDecodeError)

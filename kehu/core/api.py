@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field
 
 from .errors import ApplicationError
 
 MAX_PAGE_SIZE = 200
+
+# A database id in a request body: positive and within a 64-bit integer (bigger numbers would
+# overflow the database driver before any "not found" could be answered).
+MAX_ID = 2**63 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 def paginate(

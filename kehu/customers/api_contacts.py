@@ -7,7 +7,7 @@ from datetime import date, datetime
 from ninja import Router, Schema
 from ninja.responses import Status
 
-from kehu.core.api import Page, paginate
+from kehu.core.api import Id, Page, paginate
 from kehu.core.errors import NotFound
 
 from . import masking, selectors, services
@@ -18,7 +18,7 @@ ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
 
 
 class ContactIn(Schema):
-    customer_id: int
+    customer_id: Id
     name: str
     mobile: str = ""
     phone: str = ""

@@ -6,6 +6,8 @@ from decimal import Decimal
 from ninja import Schema
 from pydantic import Field
 
+from kehu.core.api import Id
+
 
 class Ref(Schema):
     id: int
@@ -90,7 +92,7 @@ class CustomerOut(Schema):
 
 
 class IdsIn(Schema):
-    ids: list[int] = Field(min_length=1)
+    ids: list[Id] = Field(min_length=1)
 
 
 class BatchOut(Schema):
@@ -117,7 +119,7 @@ class DuplicateCheckOut(Schema):
 
 
 class ShareIn(Schema):
-    user_ids: list[int]
+    user_ids: list[Id]
 
 
 class ShareOut(Schema):

@@ -8,7 +8,7 @@ from ninja import Router, Schema
 from ninja.responses import Status
 from pydantic import Field
 
-from kehu.core.api import Page, paginate
+from kehu.core.api import Id, Page, paginate
 from kehu.core.errors import NotFound
 from kehu.customers.schemas import ErrorOut
 from kehu.customers.selectors import customer_get
@@ -20,13 +20,13 @@ ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
 
 
 class FollowUpIn(Schema):
-    customer_id: int
-    type: int | None = Field(None, description="跟进类型 dictionary entry id")
+    customer_id: Id
+    type: Id | None = Field(None, description="跟进类型 dictionary entry id")
     content: str
     followed_at: datetime | None = None
     next_followup_at: datetime | None = None
-    contact_id: int | None = None
-    opportunity_id: int | None = None
+    contact_id: Id | None = None
+    opportunity_id: Id | None = None
 
 
 class FollowUpOut(Schema):

@@ -9,6 +9,7 @@ from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
+from kehu.core.api import Id
 from kehu.core.errors import ApplicationError, Forbidden, NotFound
 from kehu.customers.schemas import ErrorOut
 
@@ -73,7 +74,7 @@ def create_import(
     """Upload and preview: counts of valid, invalid and duplicate rows before confirming.
 
     `user_ids`: repeat the field or give comma-separated ids."""
-    ids: list[int] = []
+    ids: list[Id] = []
     for raw in request.POST.getlist("user_ids"):
         for part in str(raw).replace("，", ",").split(","):
             part = part.strip()

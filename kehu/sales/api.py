@@ -8,7 +8,7 @@ from ninja import Router, Schema
 from ninja.responses import Status
 from pydantic import Field
 
-from kehu.core.api import Page, paginate
+from kehu.core.api import Id, Page, paginate
 from kehu.core.errors import ApplicationError, Forbidden
 from kehu.customers.api import customer_out
 from kehu.customers.schemas import CustomerOut, ErrorOut
@@ -25,8 +25,8 @@ class LeadIn(Schema):
     name: str
     contact_name: str
     contact_phone: str
-    source: int | None = None
-    owner_id: int | None = None
+    source: Id | None = None
+    owner_id: Id | None = None
     address: str = ""
     remark: str = ""
 
@@ -35,7 +35,7 @@ class LeadPatch(Schema):
     name: str | None = None
     contact_name: str | None = None
     contact_phone: str | None = None
-    source: int | None = None
+    source: Id | None = None
     address: str | None = None
     remark: str | None = None
     status: str | None = Field(
