@@ -25,12 +25,12 @@ def default_pool() -> Pool:
 def _directory() -> tuple[dict[int, int | None], dict[int, Pool], Pool | None]:
     """``(department parents, {department id: its pool}, the default pool)``, once per request."""
 
-    def load():
+    def load() -> tuple[dict[int, int | None], dict[int, Pool], Pool | None]:
         from kehu.org.models import Department
 
-        parents = dict(Department.objects.values_list("id", "parent_id"))
+        parents: dict[int, int | None] = dict(Department.objects.values_list("id", "parent_id"))
         by_dept: dict[int, Pool] = {}
-        default = None
+        default: Pool | None = None
         for pool in Pool.objects.prefetch_related("departments"):
             if pool.is_default and default is None:
                 default = pool
@@ -197,7 +197,7 @@ def days_left(due: datetime | None, now: datetime | None = None) -> int | None:
     return (timezone.localtime(due).date() - timezone.localtime(now).date()).days
 
 
-def exempt_ids(queryset):
+def exempt_ids(queryset) -> set[int]:
     """Customers that registered exemptions keep (open opportunities, open service orders)."""
     ids: set[int] = set()
     for exemption in return_exemptions:

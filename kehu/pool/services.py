@@ -67,7 +67,7 @@ def release_customers(*, actor: User, ids: list[int], reason: str = "") -> Batch
         else:
             locked = locked.select_for_update()
         found = {c.pk: c for c in locked}
-        by_owner: dict[int, list[int]] = {}
+        by_owner: dict[int | None, list[int]] = {}
         for pk in wanted:
             customer = found.get(pk)
             if customer is None:
