@@ -48,30 +48,10 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     }
 
 
-def record_change(
-    *,
-    actor,
-    action: str,
-    obj: models.Model | None = None,
-    object_type: str | None = None,
-    object_id: int | None = None,
-    object_repr: str | None = None,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-    message: str = "",
-) -> ChangeLog:
-    """Append one change-log row; call inside the service's transaction."""
-    entry = change_entry(
-        actor=actor,
-        action=action,
-        obj=obj,
-        object_type=object_type,
-        object_id=object_id,
-        object_repr=object_repr,
-        before=before,
-        after=after,
-        message=message,
-    )
+def record_change(**fields: Any) -> ChangeLog:
+    """Append one change-log row (the keyword arguments of :func:`change_entry`); call inside
+    the service's transaction."""
+    entry = change_entry(**fields)
     entry.save(force_insert=True)
     return entry
 
