@@ -21,6 +21,7 @@ from django.utils import timezone
 from kehu.audit.models import Action
 from kehu.audit.services import record_change
 from kehu.basics.models import DictEntry, DictKind, Region
+from kehu.core import memo
 from kehu.core.errors import ApplicationError, Forbidden
 from kehu.customers.dedupe import normalize_name
 from kehu.customers.models import Contact, Customer
@@ -447,8 +448,10 @@ def run_import(job_id: int) -> None:
     resolver = RowResolver.load()
     targets = import_targets(job)
     try:
-        for batch in iter_validated(job, resolver, start=job.done):
-            _apply_batch(job, batch, targets)
+        # Pools and the department tree are read once for the run, not once per batch and user.
+        with memo.scope():
+            for batch in iter_validated(job, resolver, start=job.done):
+                _apply_batch(job, batch, targets)
     except Exception as exc:  # recorded on the job; the finished batches stay, the rest can resume
         ImportJob.objects.filter(pk=job.pk).update(
             status=ImportStatus.FAILED, message=f"导入中断：{exc}"[:500], finished_at=timezone.now()
