@@ -173,6 +173,7 @@ def _register_routers() -> None:
     from kehu.org.api import router as org_router
     from kehu.pool.api import router as pool_router
     from kehu.sales.api import router as sales_router
+    from kehu.sales.api_opportunities import router as opportunities_router
 
     api.add_router("", org_router)
     api.add_router("", basics_router)
@@ -181,6 +182,7 @@ def _register_routers() -> None:
     api.add_router("", imports_router)
     api.add_router("", pool_router)
     api.add_router("", sales_router)
+    api.add_router("", opportunities_router)
     api.add_router("", customers_router)
     api.add_router("", contacts_router)
 

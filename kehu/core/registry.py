@@ -58,3 +58,9 @@ def mask_log_entries(entries: list) -> list:
         if masker:
             masker(rows)
     return entries
+
+
+# ``portrait_tabs``: {key: (label, permission, callable(request, customer, can_manage) -> HTML)}
+# — the 客户画像 tabs documents add (客户商机, 报价单列表, 合同, …), shown after 联系人 in this
+# order to users holding the permission.
+portrait_tabs: dict[str, tuple[str, str, Callable[[Any, Any, bool], str]]] = {}

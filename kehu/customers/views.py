@@ -128,11 +128,30 @@ class CustomerDetailView(LoginRequiredMixin, View):
         ("log", "日志"),
     ]
 
+    def tabs(self, user) -> list[tuple[str, str]]:
+        from kehu.core.registry import portrait_tabs
+
+        documents = [
+            (key, label)
+            for key, (label, perm, _render) in portrait_tabs.items()
+            if user.has_perm(perm)
+        ]
+        return [*self.TABS[:2], *documents, *self.TABS[2:]]
+
     def get(self, request, pk):
+        from kehu.core.registry import portrait_tabs
+
         customer = selectors.customer_get(user=request.user, pk=pk)
+        tabs = self.tabs(request.user)
         tab = request.GET.get("tab", "followups")
-        if tab not in dict(self.TABS):
+        if tab not in dict(tabs):
             tab = "followups"
+        can_manage = can_manage_owner(request.user, customer.owner_id)
+        tab_html = (
+            portrait_tabs[tab][2](request, customer, can_manage)
+            if tab in dict(tabs) and tab in portrait_tabs
+            else ""
+        )
         followups, followup_form = [], None
         if tab == "followups":
             from kehu.followups.forms import FollowUpForm
@@ -155,13 +174,14 @@ class CustomerDetailView(LoginRequiredMixin, View):
             "title": customer.name,
             "customer": customer,
             "phone": masking.customer_phone(customer),
-            "tabs": self.TABS,
+            "tabs": tabs,
+            "tab_html": tab_html,
             "tab": tab,
             "contacts": contacts,
             "attachments": attachments_of(customer),
             "log": log,
             "shared_with": selectors.shared_users(customer),
-            "can_manage": can_manage_owner(request.user, customer.owner_id),
+            "can_manage": can_manage,
             "followups": followups,
             "days_left": days_left(customer.pool_return_at),
             "followup_form": followup_form,

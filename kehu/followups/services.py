@@ -49,6 +49,12 @@ def _clean(data: dict[str, Any], customer: Customer) -> dict[str, Any]:
             contact = Contact.objects.filter(pk=contact).first()
         if contact is None or contact.customer_id != customer.pk:
             errors["contact"] = ["联系人不属于该客户"]
+    opportunity_id = data.get("opportunity_id")
+    if opportunity_id is not None:
+        from kehu.sales.models import Opportunity
+
+        if not Opportunity.objects.filter(pk=opportunity_id, customer_id=customer.pk).exists():
+            errors["opportunity_id"] = ["商机不属于该客户"]
     if errors:
         raise ApplicationError("输入有误，请检查后重试", errors=errors)
     return {

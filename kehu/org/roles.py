@@ -33,6 +33,7 @@ SALES_PERMS = [
     "sales.view_opportunity",
     "sales.add_opportunity",
     "sales.change_opportunity",
+    "sales.delete_opportunity",
     "sales.view_quote",
     "sales.add_quote",
     "sales.change_quote",

@@ -5,3 +5,6 @@ class SalesConfig(AppConfig):
     name = "kehu.sales"
     label = "sales"
     verbose_name = "销售"
+
+    def ready(self) -> None:
+        from . import hooks  # noqa: F401

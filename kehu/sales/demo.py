@@ -1,6 +1,15 @@
-"""Demo leads: a few following, one converted, one invalid."""
+"""Demo leads (a few following, one converted, one invalid) and the seed's 商机 of 测试客户A."""
 
-from .services import lead_convert, lead_followup_create, lead_mark_invalid, lead_save
+from datetime import date
+from decimal import Decimal
+
+from .services import (
+    lead_convert,
+    lead_followup_create,
+    lead_mark_invalid,
+    lead_save,
+    opportunity_save,
+)
 
 LEADS = [
     ("厦门港务叉车需求", "陈先生", "13950001001", "sales1"),
@@ -26,3 +35,32 @@ def seed(users) -> None:
         created.append(lead)
     lead_convert(actor=users["sales1"], lead=created[0], confirm_duplicates=True)
     lead_mark_invalid(actor=users["sales2"], lead=created[4], reason="联系不上")
+
+    seed_opportunities(users)
+
+
+# The seed's 客户商机 tab of 测试客户A有限公司 (name, budget, product price, expected close).
+OPPORTUNITIES = [
+    ("测试商机2.1", Decimal("500000.00"), Decimal("175.00"), date(2025, 8, 21)),
+    ("测试商机1", Decimal("200000.00"), Decimal("100000.00"), date(2025, 8, 28)),
+]
+
+
+def seed_opportunities(users) -> None:
+    from kehu.customers.models import Customer
+
+    customer = Customer.objects.filter(name="测试客户A有限公司").first()
+    if customer is None or customer.owner is None:
+        return
+    for name, budget, price, expected in OPPORTUNITIES:
+        opportunity_save(
+            actor=customer.owner,
+            instance=None,
+            data={
+                "customer": customer,
+                "name": name,
+                "budget": budget,
+                "product_price": price,
+                "expected_close_at": expected,
+            },
+        )

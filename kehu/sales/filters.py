@@ -1,11 +1,12 @@
 import django_filters
+from django import forms
 from django.db.models import Q
 
 from kehu.basics.models import DictEntry, DictKind
 from kehu.core.filters import KehuFilterSet
 from kehu.org.models import User
 
-from .models import Lead, LeadStatus
+from .models import Lead, LeadStatus, Opportunity, OpportunityStatus
 
 
 class LeadFilterSet(KehuFilterSet):
@@ -26,3 +27,33 @@ class LeadFilterSet(KehuFilterSet):
             | Q(contact_name__icontains=value)
             | Q(contact_phone__contains=value)
         )
+
+
+class OpportunityFilterSet(KehuFilterSet):
+    q = django_filters.CharFilter(label="商机/客户名称", method="search")
+    status = django_filters.ChoiceFilter(label="状态", choices=OpportunityStatus.choices)
+    customer_id = django_filters.NumberFilter(
+        label="客户ID", field_name="customer_id", widget=forms.HiddenInput
+    )
+    expected_from = django_filters.DateFilter(
+        label="预计成交从",
+        field_name="expected_close_at",
+        lookup_expr="gte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    expected_to = django_filters.DateFilter(
+        label="预计成交至",
+        field_name="expected_close_at",
+        lookup_expr="lte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    class Meta(KehuFilterSet.Meta):
+        model = Opportunity
+        fields: list[str] = []
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(name__icontains=value) | Q(customer__name__icontains=value))

@@ -4,7 +4,7 @@ from kehu.basics.models import DictEntry, DictKind
 from kehu.core.forms import KehuForm, KehuModelForm
 from kehu.org.models import User
 
-from .models import Lead
+from .models import Lead, Opportunity
 
 
 class LeadForm(KehuModelForm):
@@ -70,3 +70,60 @@ class LeadFollowUpForm(KehuForm):
         self.fields["type"].queryset = DictEntry.objects.filter(
             kind=DictKind.FOLLOWUP_TYPE, is_active=True
         )
+
+
+class OpportunityForm(KehuModelForm):
+    """商机: the customer is picked with a search-as-you-type box over the visible customers."""
+
+    customer = forms.IntegerField(
+        label="客户",
+        required=False,
+        widget=forms.Select(attrs={"data-remote": "/api/v1/customers", "col": "col-12"}),
+    )
+    budget = forms.CharField(label="客户预算", required=False)
+    product_price = forms.CharField(label="产品价格", required=False)
+
+    class Meta:
+        model = Opportunity
+        fields = [
+            "name",
+            "budget",
+            "product_price",
+            "expected_close_at",
+            "next_followup_at",
+            "status",
+            "remark",
+        ]
+        widgets = {
+            "expected_close_at": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "next_followup_at": forms.DateTimeInput(
+                attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+            ),
+            "remark": forms.TextInput(attrs={"col": "col-12"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_opp_%s")
+        super().__init__(*args, **kwargs)
+        for name in ("name", "remark"):
+            self.fields[name].validators = []
+        self.fields["name"].required = True
+        self.fields["name"].error_messages["required"] = "请填写商机名称"
+        if self.instance and self.instance.pk:
+            del self.fields["customer"]
+            return
+        self.fields["customer"].error_messages["required"] = "请选择客户"
+        initial = self.initial.get("customer") or (
+            self.data.get("customer") if self.is_bound else None
+        )
+        choices = [("", "输入客户名称搜索")]
+        if initial and str(initial).isdigit():
+            from kehu.customers.models import Customer
+
+            found = Customer.objects.filter(pk=initial).values_list("pk", "name").first()
+            if found:
+                choices.append(found)
+        self.fields["customer"].widget.choices = choices
+
+    def _post_clean(self):
+        pass  # services.opportunity_save validates

@@ -68,3 +68,54 @@ class Lead(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class OpportunityStatus(models.TextChoices):
+    OPEN = "open", _("未成交")
+    WON = "won", _("已成交")
+    LOST = "lost", _("输单")
+
+
+class Opportunity(models.Model):
+    """商机 (SPEC §6.1): a deal being worked on with a customer. Visible to whoever sees the
+    customer; managed by whoever manages the customer's owner."""
+
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("客户"),
+        on_delete=models.PROTECT,
+        related_name="opportunities",
+    )
+    name = models.CharField(_("商机名称"), max_length=100)
+    budget = models.DecimalField(_("客户预算"), max_digits=14, decimal_places=2, default=0)
+    product_price = models.DecimalField(_("产品价格"), max_digits=14, decimal_places=2, default=0)
+    expected_close_at = models.DateField(_("预计成交"), null=True, blank=True)
+    next_followup_at = models.DateTimeField(_("下次跟进"), null=True, blank=True)
+    status = models.CharField(
+        _("状态"),
+        max_length=10,
+        choices=OpportunityStatus.choices,
+        default=OpportunityStatus.OPEN,
+    )
+    remark = models.CharField(_("备注"), max_length=500, blank=True)
+    creator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("创建人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("商机")
+        verbose_name_plural = _("商机")
+        ordering = ["-updated_at", "-id"]
+        indexes = [
+            models.Index(fields=["customer", "status"], name="opp_customer_status_idx"),
+            models.Index(fields=["-updated_at", "-id"], name="opp_updated_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

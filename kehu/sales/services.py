@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
@@ -12,13 +13,15 @@ from kehu.audit.services import record_change, snapshot
 from kehu.basics.models import DictEntry, DictKind
 from kehu.core.errors import ApplicationError, Conflict, Forbidden
 from kehu.core.services import BatchResult, run_batch
+from kehu.customers.models import Customer
+from kehu.customers.selectors import visible_customers
 from kehu.customers.services import customer_create
 from kehu.customers.validation import FieldError, clean_dict_entry, clean_phone, clean_text
 from kehu.followups.models import FollowUp
 from kehu.org.models import User
 from kehu.org.scope import can_manage_owner
 
-from .models import Lead, LeadStatus
+from .models import Lead, LeadStatus, Opportunity, OpportunityStatus
 from .selectors import lead_get
 
 
@@ -192,3 +195,116 @@ def lead_followup_create(*, actor: User, lead: Lead, data: dict[str, Any]) -> Fo
         message=f"跟进线索「{lead.name}」",
     )
     return followup
+
+
+# --- 商机 (opportunities) -------------------------------------------------------------------
+
+MONEY_LIMIT = Decimal("999999999999.99")
+
+
+def clean_money(value: Any, label: str) -> Decimal:
+    """An amount of money: a number ≥ 0 with at most two decimals (never a float)."""
+    if value is None or value == "":
+        return Decimal("0.00")
+    try:
+        amount = Decimal(str(value).strip().replace(",", ""))
+    except InvalidOperation:
+        raise FieldError(f"{label}必须是数字") from None
+    if not amount.is_finite():
+        raise FieldError(f"{label}必须是数字")
+    if amount < 0:
+        raise FieldError(f"{label}不能为负数")
+    if amount > MONEY_LIMIT:
+        raise FieldError(f"{label}过大")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise FieldError(f"{label}最多两位小数")
+    return amount.quantize(Decimal("0.01"))
+
+
+def _clean_opportunity(data: dict[str, Any]) -> dict[str, Any]:
+    errors: dict[str, list[str]] = {}
+    cleaned: dict[str, Any] = {}
+    try:
+        cleaned["name"] = clean_text(
+            data.get("name"), "opportunity_name", required=True, label="商机名称"
+        )
+        if len(cleaned["name"]) > 100:
+            raise FieldError("商机名称不能超过100个字符")
+    except FieldError as exc:
+        errors["name"] = [str(exc)]
+    remark = "" if data.get("remark") is None else str(data.get("remark")).strip()
+    if len(remark) > 500:
+        errors["remark"] = ["备注不能超过500个字符"]
+    cleaned["remark"] = remark
+    for field, label in (("budget", "客户预算"), ("product_price", "产品价格")):
+        try:
+            cleaned[field] = clean_money(data.get(field), label)
+        except FieldError as exc:
+            errors[field] = [str(exc)]
+    status = data.get("status") or OpportunityStatus.OPEN
+    if status not in OpportunityStatus.values:
+        errors["status"] = ["状态无效（open 未成交 / won 已成交 / lost 输单）"]
+    cleaned["status"] = status
+    cleaned["expected_close_at"] = data.get("expected_close_at") or None
+    cleaned["next_followup_at"] = data.get("next_followup_at") or None
+    if errors:
+        raise ApplicationError("输入有误，请检查后重试", errors=errors)
+    return cleaned
+
+
+def _opportunity_customer(actor: User, customer) -> Customer:
+    if not isinstance(customer, Customer):
+        customer = visible_customers(actor).filter(pk=customer).first() if customer else None
+    elif not visible_customers(actor).filter(pk=customer.pk).exists():
+        customer = None
+    if customer is None:
+        raise ApplicationError("请选择客户", errors={"customer": ["客户不存在或无权查看"]})
+    return customer
+
+
+def _require_manage_customer(actor: User, customer: Customer) -> None:
+    if not can_manage_owner(actor, customer.owner_id):
+        raise Forbidden("只有客户的负责人、其上级或管理员可以操作该客户的商机")
+
+
+@transaction.atomic
+def opportunity_save(
+    *, actor: User, instance: Opportunity | None, data: dict[str, Any]
+) -> Opportunity:
+    """Create a 商机 for a visible customer the actor manages, or edit one."""
+    customer = (
+        _opportunity_customer(actor, data.get("customer"))
+        if instance is None
+        else instance.customer
+    )
+    _require_manage_customer(actor, customer)
+    cleaned = _clean_opportunity(data)
+    opportunity = instance or Opportunity(customer=customer, creator=actor)
+    before = snapshot(opportunity) if instance else None
+    for field, value in cleaned.items():
+        setattr(opportunity, field, value)
+    opportunity.save()
+    record_change(
+        actor=actor,
+        action=Action.UPDATE if instance else Action.CREATE,
+        obj=opportunity,
+        before=before,
+        after=snapshot(opportunity),
+        message=f"客户「{customer.name}」的商机",
+    )
+    return opportunity
+
+
+@transaction.atomic
+def opportunity_delete(*, actor: User, instance: Opportunity) -> None:
+    _require_manage_customer(actor, instance.customer)
+    if instance.status == OpportunityStatus.WON:
+        raise ApplicationError("已成交的商机不能删除", code="won")
+    record_change(
+        actor=actor,
+        action=Action.DELETE,
+        obj=instance,
+        before=snapshot(instance),
+        message=f"客户「{instance.customer.name}」的商机",
+    )
+    instance.delete()

@@ -4,7 +4,7 @@ from django.utils.html import format_html
 
 from kehu.core.tables import KehuTable, SelectColumn
 
-from .models import Lead
+from .models import Lead, Opportunity
 
 
 class LeadTable(KehuTable):
@@ -67,4 +67,85 @@ class LeadTable(KehuTable):
             edit,
             edit,
             reverse("lead_detail", args=[record.pk]),
+        )
+
+
+class OpportunityTable(KehuTable):
+    """The seed's 客户商机 columns: 操作 商机名称 客户预算 产品价格 备注 预计成交 下次跟进 创建人
+    更新时间 状态 (plus the customer on the full list)."""
+
+    actions = tables.Column(verbose_name="操作", orderable=False, empty_values=())
+    name = tables.Column(verbose_name="商机名称", order_by=("name", "id"))
+    customer = tables.Column(verbose_name="客户名称", orderable=False)
+    budget = tables.Column(
+        verbose_name="客户预算",
+        order_by=("budget", "id"),
+        attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}},
+    )
+    product_price = tables.Column(
+        verbose_name="产品价格",
+        orderable=False,
+        attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}},
+    )
+    remark = tables.Column(verbose_name="备注", orderable=False)
+    expected_close_at = tables.DateColumn(
+        verbose_name="预计成交", format="Y-m-d", order_by=("expected_close_at", "id")
+    )
+    next_followup_at = tables.DateTimeColumn(
+        verbose_name="下次跟进", format="Y-m-d", order_by=("next_followup_at", "id")
+    )
+    creator = tables.Column(verbose_name="创建人", orderable=False)
+    updated_at = tables.DateTimeColumn(
+        verbose_name="更新时间", format="Y-m-d", order_by=("updated_at", "id")
+    )
+    status = tables.Column(verbose_name="状态", order_by=("status", "id"))
+
+    class Meta(KehuTable.Meta):
+        model = Opportunity
+        fields = [
+            "actions",
+            "name",
+            "customer",
+            "budget",
+            "product_price",
+            "remark",
+            "expected_close_at",
+            "next_followup_at",
+            "creator",
+            "updated_at",
+            "status",
+        ]
+        order_by = ("-updated_at",)
+
+    def render_budget(self, value):
+        return f"{value:,.2f}"
+
+    def render_product_price(self, value):
+        return f"{value:,.2f}"
+
+    def render_customer(self, record):
+        return format_html(
+            '<a href="{}?tab=opportunities">{}</a>',
+            reverse("customer_detail", args=[record.customer_id]),
+            record.customer.name,
+        )
+
+    def render_status(self, record):
+        css = {"won": "bg-green-lt", "lost": "bg-secondary-lt"}.get(record.status, "bg-blue-lt")
+        return format_html('<span class="badge {}">{}</span>', css, record.get_status_display())
+
+    def render_actions(self, record):
+        edit = reverse("opportunity_edit", args=[record.pk])
+        delete = reverse("opportunity_delete", args=[record.pk])
+        followup = reverse("customer_detail", args=[record.customer_id]) + "?tab=followups"
+        return format_html(
+            '<div class="btn-list flex-nowrap">'
+            '<a class="btn btn-sm btn-ghost-secondary" href="{}">跟进</a>'
+            '<a class="btn btn-sm btn-ghost-secondary" href="{}" hx-get="{}" hx-target="#modal-content">编辑</a>'
+            '<a class="btn btn-sm btn-ghost-danger" href="{}" hx-get="{}" hx-target="#modal-content">删除</a></div>',
+            followup,
+            edit,
+            edit,
+            delete,
+            delete,
         )

@@ -19,6 +19,19 @@ urlpatterns = [
             )
         ),
     ),
+    path(
+        "opportunities/",
+        include(
+            object_urls(
+                "opportunity",
+                list=views.OpportunityListView,
+                add=views.OpportunityEditView,
+                detail=views.OpportunityDetailView,
+                edit=views.OpportunityEditView,
+                delete=views.OpportunityDeleteView,
+            )
+        ),
+    ),
     path("leads/<int:pk>/convert/", views.LeadConvertView.as_view(), name="lead_convert"),
     path("leads/<int:pk>/invalid/", views.LeadInvalidView.as_view(), name="lead_invalid"),
 ]

@@ -182,3 +182,53 @@ class LeadInvalidView(LeadActionView):
             actor=request.user, lead=lead, reason=form.cleaned_data["reason"]
         )
         return "已标记为无效"
+
+
+class OpportunityListView(generic.ObjectListView):
+    title = "商机"
+    url_name = "opportunity"
+    permission_required = "sales.view_opportunity"
+    add_permission = "sales.add_opportunity"
+    filterset_class = filters.OpportunityFilterSet
+    table_class = tables.OpportunityTable
+
+    def get_queryset(self, request):
+        return selectors.opportunity_list(user=request.user)
+
+
+class OpportunityEditView(generic.ObjectEditView):
+    permission_required = "sales.add_opportunity"
+    form_class = forms.OpportunityForm
+    save_service = services.opportunity_save
+    success_url_name = "opportunity_list"
+    title_add, title_edit = "添加商机", "编辑商机"
+
+    def get_queryset(self, request):
+        return selectors.opportunity_list(user=request.user)
+
+    def get_form(self, request, instance, data=None, files=None):
+        form = super().get_form(request, instance, data, files)
+        if instance is None and data is None and request.GET.get("customer"):
+            form = self.form_class(initial={"customer": request.GET["customer"]}, user=request.user)
+        return form
+
+
+class OpportunityDeleteView(generic.ObjectDeleteView):
+    permission_required = "sales.delete_opportunity"
+    delete_service = services.opportunity_delete
+    success_url_name = "opportunity_list"
+
+    def get_queryset(self, request):
+        return selectors.opportunity_list(user=request.user)
+
+
+class OpportunityDetailView(LoginRequiredMixin, View):
+    """/opportunities/{id}/: a 商机 lives on its customer's portrait (客户商机 tab)."""
+
+    def get(self, request, pk):
+        from django.shortcuts import redirect
+        from django.urls import reverse
+
+        opportunity = selectors.opportunity_get(user=request.user, pk=pk)
+        url = reverse("customer_detail", args=[opportunity.customer_id])
+        return redirect(f"{url}?tab=opportunities")

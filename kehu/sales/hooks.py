@@ -1,0 +1,64 @@
+"""What sales documents plug into the customer and pool modules (kehu/core/registry.py)."""
+
+from __future__ import annotations
+
+from kehu.core.registry import (
+    log_visibility,
+    portrait_tabs,
+    register_delete_guard,
+    return_exemptions,
+)
+
+from .models import Opportunity, OpportunityStatus
+from .selectors import opportunity_list
+
+
+@register_delete_guard("customers.customer")
+def customer_has_opportunities(customer) -> str | None:
+    if Opportunity.objects.filter(customer_id=customer.pk).exists():
+        return "该客户有商机，不能删除"
+    return None
+
+
+def open_opportunity_exemption(customers) -> set[int]:
+    """有进行中商机的客户不回收: customers with an open 商机, where their pool says so."""
+    from kehu.customers.models import Customer
+    from kehu.pool.rules import pool_for_department
+
+    with_open = set(
+        Opportunity.objects.filter(
+            customer__in=customers, status=OpportunityStatus.OPEN
+        ).values_list("customer_id", flat=True)
+    )
+    kept: set[int] = set()
+    for customer in Customer.objects.filter(pk__in=with_open).select_related("owner"):
+        department = customer.owner.department_id if customer.owner else None
+        if pool_for_department(department).exempt_open_opportunity:
+            kept.add(customer.pk)
+    return kept
+
+
+return_exemptions.append(open_opportunity_exemption)
+log_visibility["sales.opportunity"] = lambda user: opportunity_list(user=user)
+
+
+def portrait_opportunities(request, customer, can_manage: bool) -> str:
+    from django.template.loader import render_to_string
+
+    return render_to_string(
+        "sales/htmx/portrait_opportunities.html",
+        {
+            "customer": customer,
+            "opportunities": list(
+                opportunity_list(user=request.user, customer_id=customer.pk).order_by(
+                    "-updated_at", "-id"
+                )[:200]
+            ),
+            "can_manage": can_manage,
+            "can_add": can_manage and request.user.has_perm("sales.add_opportunity"),
+        },
+        request=request,
+    )
+
+
+portrait_tabs["opportunities"] = ("客户商机", "sales.view_opportunity", portrait_opportunities)
