@@ -171,16 +171,20 @@ def return_due_at(customer, pool: Pool | None = None) -> tuple[datetime | None, 
 
 
 def refresh_return_due(customer_ids) -> None:
-    """Store each customer's next return time (sortable 距回收天数)."""
+    """Store each customer's next return time (sortable 距回收天数); customers a registered
+    exemption keeps (an open 商机, …) have none, so the countdown never promises a return that
+    the automatic run would skip."""
     from kehu.customers.models import Customer
 
     pools: dict[int | None, Pool] = {}
     changed = []
-    for customer in Customer.objects.filter(pk__in=list(customer_ids)).select_related("owner"):
+    customers = Customer.objects.filter(pk__in=list(customer_ids))
+    exempt = exempt_ids(customers) if return_exemptions else set()
+    for customer in customers.select_related("owner"):
         dept = customer.owner.department_id if customer.owner is not None else None
         if dept not in pools:
             pools[dept] = pool_for_department(dept)
-        due, rule = return_due_at(customer, pools[dept])
+        due, rule = (None, "") if customer.pk in exempt else return_due_at(customer, pools[dept])
         if (customer.pool_return_at, customer.pool_return_rule) != (due, rule):
             customer.pool_return_at, customer.pool_return_rule = due, rule
             changed.append(customer)

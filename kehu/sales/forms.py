@@ -102,6 +102,8 @@ class OpportunityForm(KehuModelForm):
             "remark": forms.TextInput(attrs={"col": "col-12"}),
         }
 
+    field_order = ["customer", "name"]
+
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("auto_id", "id_opp_%s")
         super().__init__(*args, **kwargs)
@@ -112,6 +114,7 @@ class OpportunityForm(KehuModelForm):
         if self.instance and self.instance.pk:
             del self.fields["customer"]
             return
+        self.fields["customer"].required = True
         self.fields["customer"].error_messages["required"] = "请选择客户"
         initial = self.initial.get("customer") or (
             self.data.get("customer") if self.is_bound else None

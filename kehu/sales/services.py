@@ -20,6 +20,7 @@ from kehu.customers.validation import FieldError, clean_dict_entry, clean_phone,
 from kehu.followups.models import FollowUp
 from kehu.org.models import User
 from kehu.org.scope import can_manage_owner
+from kehu.pool import rules
 
 from .models import Lead, LeadStatus, Opportunity, OpportunityStatus
 from .selectors import lead_get
@@ -284,6 +285,7 @@ def opportunity_save(
     for field, value in cleaned.items():
         setattr(opportunity, field, value)
     opportunity.save()
+    rules.refresh_return_due([customer.pk])  # an open 商机 may stop the countdown (pool rule)
     record_change(
         actor=actor,
         action=Action.UPDATE if instance else Action.CREATE,
@@ -308,3 +310,4 @@ def opportunity_delete(*, actor: User, instance: Opportunity) -> None:
         message=f"客户「{instance.customer.name}」的商机",
     )
     instance.delete()
+    rules.refresh_return_due([instance.customer_id])

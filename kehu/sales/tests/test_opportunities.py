@@ -174,6 +174,8 @@ def test_a_customer_with_an_opportunity_cannot_be_deleted(org, deal):
 
 def test_an_open_opportunity_keeps_its_customer_out_of_the_pool(org, deal):
     customer, opportunity = deal
+    customer.refresh_from_db()
+    assert customer.pool_return_at is None  # no countdown shown while the deal is open
     Customer.objects.filter(pk=customer.pk).update(created_at=timezone.now() - timedelta(days=40))
     rules.refresh_return_due([customer.pk])
     now = timezone.now()
@@ -191,6 +193,8 @@ def test_a_lost_opportunity_does_not_keep_the_customer(org, deal):
     opportunity_save(
         actor=org["sales1"], instance=opportunity, data={"name": opportunity.name, "status": "lost"}
     )
+    customer.refresh_from_db()
+    assert customer.pool_return_rule == "30天未跟进"  # the countdown is back
     Customer.objects.filter(pk=customer.pk).update(created_at=timezone.now() - timedelta(days=40))
     rules.refresh_return_due([customer.pk])
     assert return_overdue_customers(now=timezone.now())["returned"] == 1
@@ -224,6 +228,7 @@ def test_list_page_portrait_tab_and_modal_form(org, deal, client_for):
     assert "三台电动叉车" in html and "厦门叉车租赁有限公司" in html and "500,000.00" in html
     assert "三台电动叉车" not in client_for("sales2").get("/opportunities/").content.decode()
     portrait = client.get(f"/customers/{customer.pk}/?tab=opportunities").content.decode()
+    assert "500,000.00" in portrait and "175.00" in portrait
     assert (
         "客户商机" in portrait
         and "三台电动叉车" in portrait
@@ -235,6 +240,9 @@ def test_list_page_portrait_tab_and_modal_form(org, deal, client_for):
     assert "厦门叉车租赁有限公司" in form  # the customer comes preselected
     bad = client.post("/opportunities/add/", {"customer": customer.pk, "name": "", "budget": "abc"})
     assert "请填写商机名称" in bad.content.decode()
+    no_customer = client.post("/opportunities/add/", {"name": "无客户商机"})
+    assert "请选择客户" in no_customer.content.decode()
+    assert not Opportunity.objects.filter(name="无客户商机").exists()
     good = client.post(
         "/opportunities/add/",
         {"customer": customer.pk, "name": "叉车保养合同", "budget": "8000", "status": "open"},
