@@ -4,6 +4,7 @@ from kehu.basics.models import DictEntry, DictKind
 from kehu.core.forms import KehuForm
 from kehu.customers.forms import MultipleFileField
 from kehu.customers.models import Contact
+from kehu.sales.models import Opportunity
 
 DT = {"type": "datetime-local"}
 
@@ -26,6 +27,9 @@ class FollowUpForm(KehuForm):
     contact = forms.ModelChoiceField(
         label="联系人", required=False, queryset=Contact.objects.none()
     )
+    opportunity = forms.ModelChoiceField(
+        label="商机", required=False, queryset=Opportunity.objects.none()
+    )
     attachments = MultipleFileField(label="附件", required=False)
 
     def __init__(self, *args, customer=None, **kwargs):
@@ -37,3 +41,14 @@ class FollowUpForm(KehuForm):
         )
         if customer is not None:
             self.fields["contact"].queryset = Contact.objects.filter(customer=customer)
+            self.fields["opportunity"].queryset = Opportunity.objects.filter(
+                customer=customer
+            ).order_by("status", "-updated_at")
+        else:
+            del self.fields["opportunity"]
+
+    def clean(self):
+        cleaned = super().clean()
+        opportunity = cleaned.pop("opportunity", None)
+        cleaned["opportunity_id"] = opportunity.pk if opportunity else None
+        return cleaned

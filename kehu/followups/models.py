@@ -47,7 +47,14 @@ class FollowUp(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    opportunity_id = models.BigIntegerField(_("商机"), null=True, blank=True)
+    opportunity = models.ForeignKey(
+        "sales.Opportunity",
+        verbose_name=_("商机"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="followups",
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("跟进人"),

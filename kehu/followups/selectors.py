@@ -16,7 +16,7 @@ from .models import FollowUp
 def followup_list(*, user) -> QuerySet[FollowUp]:
     return FollowUp.objects.filter(
         customer__in=visible_customers(user).values("pk")
-    ).select_related("customer", "type", "author", "contact", "customer__owner")
+    ).select_related("customer", "type", "author", "contact", "customer__owner", "opportunity")
 
 
 def today_bounds(now: datetime | None = None) -> tuple[datetime, datetime]:

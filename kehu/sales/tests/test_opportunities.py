@@ -249,3 +249,24 @@ def test_list_page_portrait_tab_and_modal_form(org, deal, client_for):
     )
     assert good.status_code in (200, 204, 302)
     assert Opportunity.objects.filter(customer=customer, name="叉车保养合同", budget=8000).exists()
+
+
+def test_a_followup_on_the_portrait_can_name_the_opportunity(org, deal, make_customer, client_for):
+    customer, opportunity = deal
+    other = make_customer("sales1", name="别家客户")
+    elsewhere = opportunity_save(
+        actor=org["sales1"], instance=None, data={"customer": other, "name": "别家的商机"}
+    )
+    client = client_for("sales1")
+    portrait = client.get(f"/customers/{customer.pk}/?tab=followups").content.decode()
+    assert "三台电动叉车" in portrait and "别家的商机" not in portrait  # only its own 商机
+    url = f"/customers/{customer.pk}/followups/add/"
+    refused = client.post(url, {"content": "串单", "opportunity": elsewhere.pk})
+    assert refused.status_code == 400  # the form comes back with the error
+    assert "选择一个有效的选项" in refused.content.decode()  # another customer's 商机
+    assert customer.followups.count() == 0
+    client.post(url, {"content": "带客户看车", "opportunity": opportunity.pk})
+    (followup,) = customer.followups.all()
+    assert followup.opportunity == opportunity
+    portrait = client.get(f"/customers/{customer.pk}/?tab=followups").content.decode()
+    assert "商机 三台电动叉车" in portrait
