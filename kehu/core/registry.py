@@ -64,3 +64,8 @@ def mask_log_entries(entries: list) -> list:
 # — the 客户画像 tabs documents add (客户商机, 报价单列表, 合同, …), shown after 联系人 in this
 # order to users holding the permission.
 portrait_tabs: dict[str, tuple[str, str, Callable[[Any, Any, bool], str]]] = {}
+
+# ``funnel_stages``: [(order, label, callable(user) -> int | None)] — the dashboard's 我的销售漏斗
+# (线索 → 客户 → 商机 → 成交), each stage counted by the app that owns it; None hides a stage
+# the user may not see.
+funnel_stages: list[tuple[int, str, Callable[[Any], int | None]]] = []

@@ -1,6 +1,12 @@
 """Registrations into the core registries (attachments, change-log visibility)."""
 
-from kehu.core.registry import attachment_visibility, dashboard_cards, log_maskers, log_visibility
+from kehu.core.registry import (
+    attachment_visibility,
+    dashboard_cards,
+    funnel_stages,
+    log_maskers,
+    log_visibility,
+)
 
 from .selectors import visible_customers
 
@@ -23,6 +29,22 @@ def _my_customers_card(user):
 
 
 dashboard_cards.append(_my_customers_card)
+
+
+def _funnel_customers(user) -> int | None:
+    if not user.has_perm("customers.view_customer"):
+        return None
+    return visible_customers(user).filter(owner_id=user.pk).count()
+
+
+def _funnel_won(user) -> int | None:
+    if not user.has_perm("customers.view_customer"):
+        return None
+    return visible_customers(user).filter(owner_id=user.pk, status="won").count()
+
+
+funnel_stages.append((20, "我的客户", _funnel_customers))
+funnel_stages.append((40, "已成交客户", _funnel_won))
 
 
 def _mask_customer_log(entries) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kehu.core.registry import (
+    funnel_stages,
     log_visibility,
     portrait_tabs,
     register_delete_guard,
@@ -62,3 +63,25 @@ def portrait_opportunities(request, customer, can_manage: bool) -> str:
 
 
 portrait_tabs["opportunities"] = ("客户商机", "sales.view_opportunity", portrait_opportunities)
+
+
+def _funnel_leads(user) -> int | None:
+    if not user.has_perm("sales.view_lead"):
+        return None
+    from .models import Lead, LeadStatus
+
+    return Lead.objects.filter(owner_id=user.pk, status=LeadStatus.FOLLOWING).count()
+
+
+def _funnel_opportunities(user) -> int | None:
+    if not user.has_perm("sales.view_opportunity"):
+        return None
+    return (
+        opportunity_list(user=user)
+        .filter(customer__owner_id=user.pk, status=OpportunityStatus.OPEN)
+        .count()
+    )
+
+
+funnel_stages.append((10, "跟进中线索", _funnel_leads))
+funnel_stages.append((30, "进行中商机", _funnel_opportunities))

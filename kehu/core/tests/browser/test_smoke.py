@@ -35,6 +35,11 @@ def test_admin_dashboard(page, live_server, demo_users, login, screenshot):
     expect(nav.get_by_text("通知代办", exact=True)).to_be_visible()
     expect(nav.locator("[data-todo-badge]")).to_be_visible()
     expect(nav.locator("[data-todo-badge]")).to_have_text(re.compile(r"^\s*\d+\s*$"))
+    # 我的销售漏斗 is drawn by ECharts (a canvas inside the chart box), next to its figures.
+    expect(page.locator("#funnel-chart canvas")).to_have_count(1)
+    expect(page.locator("#funnel-chart[data-rendered='1']")).to_have_count(1)  # drawn
+    expect(page.locator("[data-testid=funnel-table]")).to_contain_text("我的客户")
+    expect(page.locator("[data-testid=dashboard-today]")).to_be_visible()
     screenshot(page, "smoke-dashboard-desktop")
 
     page.set_viewport_size(PHONE)
