@@ -270,3 +270,16 @@ def test_a_followup_on_the_portrait_can_name_the_opportunity(org, deal, make_cus
     assert followup.opportunity == opportunity
     portrait = client.get(f"/customers/{customer.pk}/?tab=followups").content.decode()
     assert "商机 三台电动叉车" in portrait
+
+
+def test_merging_customers_moves_their_opportunities_to_the_kept_one(org, deal, make_customer):
+    from kehu.customers.merge import merge_customers
+
+    customer, opportunity = deal
+    duplicate = make_customer("sales1", name="厦门叉车租赁公司")
+    other = opportunity_save(
+        actor=org["sales1"], instance=None, data={"customer": duplicate, "name": "重复客户的商机"}
+    )
+    merge_customers(actor=org["manager1"], ids=[customer.pk, duplicate.pk], keep_id=customer.pk)
+    assert not Customer.objects.filter(pk=duplicate.pk).exists()
+    assert set(customer.opportunities.values_list("pk", flat=True)) == {opportunity.pk, other.pk}
