@@ -202,10 +202,19 @@ class ObjectEditView(KehuViewMixin, View):
             raise Http404
         return obj
 
+    # Query parameters that preselect fields of an empty add form (…/add/?customer=5 from the
+    # portrait's 添加 buttons).
+    initial_from_query: ClassVar[tuple[str, ...]] = ()
+
     def get_form(self, request: HttpRequest, instance, data=None, files=None):
         # The form validates a copy: the service still sees the stored state (for its log diff).
         bound = copy.copy(instance) if instance is not None else None
-        return self.form_class(data=data, files=files, instance=bound, user=request.user)
+        kwargs: dict[str, Any] = {}
+        if instance is None and data is None:
+            initial = {k: request.GET[k] for k in self.initial_from_query if request.GET.get(k)}
+            if initial:
+                kwargs["initial"] = initial
+        return self.form_class(data=data, files=files, instance=bound, user=request.user, **kwargs)
 
     def render_form(self, request, form, instance, status=200, error: str = "", extra=None):
         context = {

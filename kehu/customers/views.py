@@ -269,17 +269,12 @@ class ContactEditView(generic.ObjectEditView):
     permission_required = "customers.change_contact"
     form_class = forms.ContactForm
     save_service = services.contact_save
+    initial_from_query = ("customer",)
     success_url_name = "contact_list"
     title_add, title_edit = "添加联系人", "编辑联系人"
 
     def get_queryset(self, request):
         return selectors.contact_list(user=request.user)
-
-    def get_form(self, request, instance, data=None, files=None):
-        form = super().get_form(request, instance, data, files)
-        if instance is None and data is None and request.GET.get("customer"):
-            form = self.form_class(initial={"customer": request.GET["customer"]}, user=request.user)
-        return form
 
 
 class ContactDeleteView(generic.ObjectDeleteView):

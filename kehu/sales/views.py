@@ -200,17 +200,12 @@ class OpportunityEditView(generic.ObjectEditView):
     permission_required = "sales.add_opportunity"
     form_class = forms.OpportunityForm
     save_service = services.opportunity_save
+    initial_from_query = ("customer",)
     success_url_name = "opportunity_list"
     title_add, title_edit = "添加商机", "编辑商机"
 
     def get_queryset(self, request):
         return selectors.opportunity_list(user=request.user)
-
-    def get_form(self, request, instance, data=None, files=None):
-        form = super().get_form(request, instance, data, files)
-        if instance is None and data is None and request.GET.get("customer"):
-            form = self.form_class(initial={"customer": request.GET["customer"]}, user=request.user)
-        return form
 
 
 class OpportunityDeleteView(generic.ObjectDeleteView):
