@@ -14,6 +14,8 @@ from django.utils.safestring import mark_safe
 from django.utils.timezone import template_localtime
 from django_tables2.utils import Accessor, AttributeDict
 
+from .money import money_display
+
 
 class SelectColumn(tables.CheckBoxColumn):
     """Row checkbox posting ``pk``; the header box selects the whole page."""
@@ -39,6 +41,17 @@ class SelectColumn(tables.CheckBoxColumn):
         return mark_safe(  # noqa: S308 - constant markup
             '<input type="checkbox" class="form-check-input" data-select-all="1" aria-label="全选">'
         )
+
+
+class MoneyColumn(tables.Column):
+    """An amount, right-aligned, as ``500,000.00``."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("attrs", {"td": {"class": "text-end"}, "th": {"class": "text-end"}})
+        super().__init__(*args, **kwargs)
+
+    def render(self, value):
+        return money_display(value)
 
 
 class ActionsColumn(tables.Column):

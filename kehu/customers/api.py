@@ -9,6 +9,7 @@ from ninja.responses import Status
 
 from kehu.core.api import Page, paginate
 from kehu.core.errors import ApplicationError, Forbidden
+from kehu.core.money import money_json
 from kehu.org.models import User
 
 from . import masking, selectors, services
@@ -89,7 +90,7 @@ def customer_out(c) -> dict:
         contact_phone=masking.customer_phone(c),
     )
     for kind in ("vehicle", "parts", "used_vehicle", "lease", "repair", "maintenance", "total"):
-        data[f"receivable_{kind}"] = f"{getattr(c, f'receivable_{kind}'):.2f}"
+        data[f"receivable_{kind}"] = money_json(getattr(c, f"receivable_{kind}"))
     return data
 
 

@@ -8,7 +8,7 @@ from kehu.core.registry import (
     log_visibility,
 )
 
-from .selectors import visible_customers
+from .selectors import customer_list, visible_customers
 
 attachment_visibility["customers.customer"] = visible_customers
 log_visibility["customers.customer"] = visible_customers
@@ -19,7 +19,7 @@ def _my_customers_card(user):
         return None
     from django.urls import reverse
 
-    count = visible_customers(user).filter(owner_id=user.pk).count()
+    count = customer_list(user=user, tab="mine").count()
     return {
         "label": "我的客户",
         "value": count,
@@ -34,13 +34,13 @@ dashboard_cards.append(_my_customers_card)
 def _funnel_customers(user) -> int | None:
     if not user.has_perm("customers.view_customer"):
         return None
-    return visible_customers(user).filter(owner_id=user.pk).count()
+    return customer_list(user=user, tab="mine").count()
 
 
 def _funnel_won(user) -> int | None:
     if not user.has_perm("customers.view_customer"):
         return None
-    return visible_customers(user).filter(owner_id=user.pk, status="won").count()
+    return customer_list(user=user, tab="mine").filter(status="won").count()
 
 
 funnel_stages.append((20, "我的客户", _funnel_customers))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Prefetch, Q, QuerySet
 
 from kehu.core import memo
-from kehu.core.errors import NotFound
+from kehu.core.errors import ApplicationError, NotFound
 from kehu.org.scope import scope_owner_ids, subordinates_of, visible_q
 
 from .models import Contact, Customer, CustomerShare
@@ -95,3 +95,15 @@ def contact_list(*, user) -> QuerySet[Contact]:
     return Contact.objects.filter(customer__in=visible_customers(user).values("pk")).select_related(
         "customer", "customer__owner"
     )
+
+
+def document_customer(*, user, customer) -> Customer:
+    """The customer a new document (contact, 商机, …) is for: given as an id or an instance, it
+    must be visible to ``user`` and not in the pool; else a Chinese error on ``customer``."""
+    if customer is not None and not isinstance(customer, Customer):
+        customer = visible_customers(user).filter(pk=customer).first()
+    elif customer is not None and not visible_customers(user).filter(pk=customer.pk).exists():
+        customer = None
+    if customer is None:
+        raise ApplicationError("请选择客户", errors={"customer": ["客户不存在或无权查看"]})
+    return customer

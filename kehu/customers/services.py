@@ -23,7 +23,7 @@ from kehu.pool import rules as pool_rules
 
 from .dedupe import find_duplicates, normalize_name
 from .models import Contact, Customer, CustomerShare
-from .selectors import customer_get, visible_customers
+from .selectors import customer_get, document_customer
 from .validation import clean_coordinates, clean_customer_data, clean_regions
 
 SIMPLE_FIELDS = (
@@ -141,7 +141,9 @@ def _sync_primary_contact(customer: Customer) -> None:
     contact.save(update_fields=["name", "mobile", "phone"])
 
 
-def _require_manage(actor: User, customer: Customer) -> None:
+def require_manage(actor: User, customer: Customer) -> None:
+    """Changes to a customer and to what hangs on it (contacts, documents): its owner, someone
+    whose scope covers the owner, or an admin."""
     if not can_manage_owner(actor, customer.owner_id):
         raise Forbidden("只有负责人、其上级或管理员可以操作该客户")
 
@@ -195,7 +197,7 @@ def customer_update(
     current = Customer.objects.select_for_update().filter(pk=customer.pk).first()
     if current is None:
         raise NotFound("客户不存在或无权查看")
-    _require_manage(actor, current)
+    require_manage(actor, current)
     if version is None:
         raise ApplicationError("缺少版本号", errors={"version": ["请提供 version"]})
     if current.version != version:
@@ -248,7 +250,7 @@ def customer_delete(*, actor: User, customer: Customer) -> None:
     current = Customer.objects.select_for_update().filter(pk=customer.pk).first()
     if current is None:
         raise NotFound("客户不存在或无权查看")
-    _require_manage(actor, current)
+    require_manage(actor, current)
     reason = customer_delete_refusal(current)
     if reason:
         raise ApplicationError(reason, code="in_use")
@@ -271,7 +273,7 @@ def customers_batch_delete(*, actor: User, ids: list[int]) -> BatchResult:
 @transaction.atomic
 def customer_share(*, actor: User, customer: Customer, user_ids: list[int]) -> list[User]:
     """Replace the list of colleagues a customer is shared with (read access)."""
-    _require_manage(actor, customer)
+    require_manage(actor, customer)
     wanted = list(dict.fromkeys(user_ids))
     users = list(User.objects.filter(pk__in=wanted, is_active=True))
     missing = set(wanted) - {u.pk for u in users}
@@ -373,14 +375,10 @@ def _mirror_primary(contact: Contact) -> None:
 def contact_save(*, actor: User, instance: Contact | None, data: dict[str, Any]) -> Contact:
     """Add a contact to a visible customer the actor manages, or edit one."""
     if instance is None:
-        customer = data.get("customer")
-        if not isinstance(customer, Customer):
-            customer = visible_customers(actor).filter(pk=customer).first() if customer else None
-        if customer is None or not visible_customers(actor).filter(pk=customer.pk).exists():
-            raise ApplicationError("请选择客户", errors={"customer": ["客户不存在或无权查看"]})
+        customer = document_customer(user=actor, customer=data.get("customer") or None)
     else:
         customer = instance.customer
-    _require_manage(actor, customer)
+    require_manage(actor, customer)
     cleaned = _clean_contact(data)
     contact = instance or Contact(customer=customer)
     before = snapshot(contact) if instance else None
@@ -403,7 +401,7 @@ def contact_save(*, actor: User, instance: Contact | None, data: dict[str, Any])
 def contact_delete(*, actor: User, instance: Contact) -> None:
     """A customer keeps at least one contact; deleting the primary promotes the next one."""
     customer = Customer.objects.select_for_update().get(pk=instance.customer_id)
-    _require_manage(actor, customer)
+    require_manage(actor, customer)
     others = customer.contacts.exclude(pk=instance.pk).order_by("id")
     if not others.exists():
         raise ApplicationError("客户至少要保留一个联系人", code="last_contact")

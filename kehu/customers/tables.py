@@ -6,19 +6,10 @@ import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from kehu.core.tables import KehuTable, SelectColumn
+from kehu.core.tables import KehuTable, MoneyColumn, SelectColumn
 
 from . import masking
 from .models import Customer
-
-
-class MoneyColumn(tables.Column):
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("attrs", {"td": {"class": "text-end"}, "th": {"class": "text-end"}})
-        super().__init__(*args, **kwargs)
-
-    def render(self, value):
-        return f"{value:,.2f}"
 
 
 class CustomerTable(KehuTable):

@@ -468,7 +468,6 @@ def _apply_batch(job: ImportJob, batch: list[dict[str, Any]], targets: list[User
     now = timezone.now()
     pool = rules.default_pool() if not targets else None
     owned: dict[int, int] = {}
-    limits: dict[int, int] = {}
     pools: dict[int, Any] = {}
     customers: list[Customer] = []
     tags: list[list[DictEntry]] = []
@@ -490,19 +489,19 @@ def _apply_batch(job: ImportJob, batch: list[dict[str, Any]], targets: list[User
             continue
         owner = None
         if targets:
-            ordinal = job.created + created
-            if job.allocation == "even":
-                owner = targets[ordinal % len(targets)]
-            else:
-                owner = allocate(1, targets, "random", random.Random(f"{job.pk}:{item['row']}"))[0]
-            if owner.pk not in limits:
+            # Seeded per row, so a resumed run allocates a row the same way.
+            rng = random.Random(f"{job.pk}:{item['row']}")
+            owner = allocate(1, targets, job.allocation, rng, start=job.created + created)[0]
+            if owner.pk not in owned:
                 target_pool = pools[owner.pk] = rules.pool_for_user(owner)
-                limits[owner.pk] = target_pool.max_owned
                 owned[owner.pk] = (
                     rules.owned_count(owner, target_pool) if target_pool.max_owned else 0
                 )
-            if not reason and limits[owner.pk] and owned[owner.pk] + 1 > limits[owner.pk]:
-                reason = f"超过拥有上限：{owner.display_name}最多可拥有{limits[owner.pk]}个客户"
+            if not reason:
+                try:
+                    rules.check_ownership_limit(owner, 1, owned=owned[owner.pk])
+                except ApplicationError as exc:
+                    reason = exc.message
         if reason:
             failed += 1
             row_errors.append(

@@ -18,9 +18,15 @@ MODES = {"even": "平均分配", "random": "随机分配"}
 
 
 def allocate(
-    count: int, targets: Sequence[T], mode: str, rng: random.Random | None = None
+    count: int,
+    targets: Sequence[T],
+    mode: str,
+    rng: random.Random | None = None,
+    *,
+    start: int = 0,
 ) -> list[T]:
-    """The target of each of ``count`` records, in record order."""
+    """The target of each of ``count`` records, in record order. ``start`` is how many records
+    were allocated before (a batch of a longer run): ``even`` continues the rotation there."""
     if mode not in MODES:
         raise ApplicationError(
             "分配方式无效",
@@ -32,6 +38,6 @@ def allocate(
             "请选择目标员工", code="no_target", errors={"user_ids": ["请至少选择一名目标员工"]}
         )
     if mode == "even":
-        return [targets[i % len(targets)] for i in range(count)]
+        return [targets[(start + i) % len(targets)] for i in range(count)]
     chooser = rng or random.SystemRandom()
     return [chooser.choice(targets) for _ in range(count)]

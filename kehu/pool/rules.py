@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.db.models import Q, QuerySet
@@ -116,17 +117,31 @@ def check_ownership_limit(user, adding: int = 1, *, owned: int | None = None) ->
         )
 
 
+def claims_today(user, now: datetime | None = None) -> int:
+    """How many customers ``user`` has claimed since midnight (Asia/Shanghai)."""
+    start = timezone.localtime(now or timezone.now()).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    return CustomerClaim.objects.filter(user=user, claimed_at__gte=start).count()
+
+
 def check_claim_allowed(
-    user, customer, *, now: datetime | None = None, claimed_today: int = 0
+    user,
+    customer,
+    *,
+    now: datetime | None = None,
+    claimed_today: int = 0,
+    done_today: Callable[[], int] | None = None,
 ) -> None:
-    """每日领取上限 and the previous owner's cooldown (原负责人N天内不可领取)."""
+    """每日领取上限 and the previous owner's cooldown (原负责人N天内不可领取).
+
+    ``claimed_today`` counts claims of the same batch not stored yet; ``done_today`` gives the
+    stored ones (a batch passes a cached :func:`claims_today`, read once)."""
     now = now or timezone.now()
     pool = customer.pool or default_pool()
     if pool.daily_claim_limit:
-        start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
-        done = (
-            CustomerClaim.objects.filter(user=user, claimed_at__gte=start).count() + claimed_today
-        )
+        stored = done_today() if done_today is not None else claims_today(user, now)
+        done = stored + claimed_today
         if done >= pool.daily_claim_limit:
             raise ApplicationError(
                 f"今日领取已达上限（{pool.daily_claim_limit}个）", code="daily_limit"

@@ -5,6 +5,7 @@ Each writes the change log with who, the previous and new owner and the pool.
 
 from __future__ import annotations
 
+import functools
 import random
 from typing import Any
 
@@ -113,6 +114,9 @@ def claim_customers(*, actor: User, ids: list[int]) -> BatchResult:
         own_pool = rules.pool_for_user(actor)
         owned = rules.owned_count(actor, own_pool) if own_pool.max_owned else 0
         now = timezone.now()
+        stored = functools.cache(
+            lambda: rules.claims_today(actor, now)
+        )  # read once, if a limit asks
         candidates: list[int] = []
         for pk in wanted:
             customer = found.get(pk)
@@ -124,7 +128,9 @@ def claim_customers(*, actor: User, ids: list[int]) -> BatchResult:
                 continue
             try:
                 rules.check_ownership_limit(actor, len(candidates) + 1, owned=owned)
-                rules.check_claim_allowed(actor, customer, now=now, claimed_today=len(candidates))
+                rules.check_claim_allowed(
+                    actor, customer, now=now, claimed_today=len(candidates), done_today=stored
+                )
             except ApplicationError as exc:
                 reasons[pk] = exc.message
                 continue

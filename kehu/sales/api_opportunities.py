@@ -11,6 +11,7 @@ from pydantic import Field
 
 from kehu.core.api import Id, Page, paginate
 from kehu.core.errors import ApplicationError, Forbidden
+from kehu.core.money import money_json
 from kehu.customers.schemas import ErrorOut
 
 from . import selectors, services
@@ -72,8 +73,8 @@ def opportunity_out(o: Opportunity) -> dict:
         "customer_id": o.customer_id,
         "customer_name": o.customer.name,
         "name": o.name,
-        "budget": f"{o.budget:.2f}",
-        "product_price": f"{o.product_price:.2f}",
+        "budget": money_json(o.budget),
+        "product_price": money_json(o.product_price),
         "expected_close_at": o.expected_close_at,
         "next_followup_at": o.next_followup_at,
         "status": o.status,

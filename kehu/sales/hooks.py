@@ -44,18 +44,24 @@ log_visibility["sales.opportunity"] = lambda user: opportunity_list(user=user)
 
 
 def portrait_opportunities(request, customer, can_manage: bool) -> str:
+    """客户商机: the 商机 list's own table, without the customer column."""
     from django.template.loader import render_to_string
+    from django_tables2 import RequestConfig
 
+    from .tables import OpportunityTable
+
+    table = OpportunityTable(
+        opportunity_list(user=request.user, customer_id=customer.pk),
+        exclude=("customer",),
+        orderable=False,
+        empty_text="暂无商机",
+    )
+    RequestConfig(request, paginate=False).configure(table)
     return render_to_string(
         "sales/htmx/portrait_opportunities.html",
         {
             "customer": customer,
-            "opportunities": list(
-                opportunity_list(user=request.user, customer_id=customer.pk).order_by(
-                    "-updated_at", "-id"
-                )[:200]
-            ),
-            "can_manage": can_manage,
+            "table": table,
             "can_add": can_manage and request.user.has_perm("sales.add_opportunity"),
         },
         request=request,
@@ -68,9 +74,10 @@ portrait_tabs["opportunities"] = ("客户商机", "sales.view_opportunity", port
 def _funnel_leads(user) -> int | None:
     if not user.has_perm("sales.view_lead"):
         return None
-    from .models import Lead, LeadStatus
+    from .models import LeadStatus
+    from .selectors import lead_list
 
-    return Lead.objects.filter(owner_id=user.pk, status=LeadStatus.FOLLOWING).count()
+    return lead_list(user=user, tab="mine").filter(status=LeadStatus.FOLLOWING).count()
 
 
 def _funnel_opportunities(user) -> int | None:

@@ -13,9 +13,8 @@ from kehu.audit.services import record_change, snapshot
 from kehu.basics.models import DictEntry, DictKind
 from kehu.core.errors import ApplicationError, Conflict, Forbidden
 from kehu.core.services import BatchResult, run_batch
-from kehu.customers.models import Customer
-from kehu.customers.selectors import visible_customers
-from kehu.customers.services import customer_create
+from kehu.customers.selectors import document_customer
+from kehu.customers.services import customer_create, require_manage
 from kehu.customers.validation import FieldError, clean_dict_entry, clean_phone, clean_text
 from kehu.followups.models import FollowUp
 from kehu.org.models import User
@@ -253,32 +252,17 @@ def _clean_opportunity(data: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
-def _opportunity_customer(actor: User, customer) -> Customer:
-    if not isinstance(customer, Customer):
-        customer = visible_customers(actor).filter(pk=customer).first() if customer else None
-    elif not visible_customers(actor).filter(pk=customer.pk).exists():
-        customer = None
-    if customer is None:
-        raise ApplicationError("请选择客户", errors={"customer": ["客户不存在或无权查看"]})
-    return customer
-
-
-def _require_manage_customer(actor: User, customer: Customer) -> None:
-    if not can_manage_owner(actor, customer.owner_id):
-        raise Forbidden("只有客户的负责人、其上级或管理员可以操作该客户的商机")
-
-
 @transaction.atomic
 def opportunity_save(
     *, actor: User, instance: Opportunity | None, data: dict[str, Any]
 ) -> Opportunity:
     """Create a 商机 for a visible customer the actor manages, or edit one."""
     customer = (
-        _opportunity_customer(actor, data.get("customer"))
+        document_customer(user=actor, customer=data.get("customer") or None)
         if instance is None
         else instance.customer
     )
-    _require_manage_customer(actor, customer)
+    require_manage(actor, customer)
     cleaned = _clean_opportunity(data)
     opportunity = instance or Opportunity(customer=customer, creator=actor)
     before = snapshot(opportunity) if instance else None
@@ -299,7 +283,7 @@ def opportunity_save(
 
 @transaction.atomic
 def opportunity_delete(*, actor: User, instance: Opportunity) -> None:
-    _require_manage_customer(actor, instance.customer)
+    require_manage(actor, instance.customer)
     if instance.status == OpportunityStatus.WON:
         raise ApplicationError("已成交的商机不能删除", code="won")
     record_change(

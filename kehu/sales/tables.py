@@ -2,7 +2,7 @@ import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
 
-from kehu.core.tables import KehuTable, SelectColumn
+from kehu.core.tables import KehuTable, MoneyColumn, SelectColumn
 
 from .models import Lead, Opportunity
 
@@ -77,16 +77,8 @@ class OpportunityTable(KehuTable):
     actions = tables.Column(verbose_name="操作", orderable=False, empty_values=())
     name = tables.Column(verbose_name="商机名称", order_by=("name", "id"))
     customer = tables.Column(verbose_name="客户名称", orderable=False)
-    budget = tables.Column(
-        verbose_name="客户预算",
-        order_by=("budget", "id"),
-        attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}},
-    )
-    product_price = tables.Column(
-        verbose_name="产品价格",
-        orderable=False,
-        attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}},
-    )
+    budget = MoneyColumn(verbose_name="客户预算", order_by=("budget", "id"))
+    product_price = MoneyColumn(verbose_name="产品价格", orderable=False)
     remark = tables.Column(verbose_name="备注", orderable=False)
     expected_close_at = tables.DateColumn(
         verbose_name="预计成交", format="Y-m-d", order_by=("expected_close_at", "id")
@@ -116,12 +108,6 @@ class OpportunityTable(KehuTable):
             "status",
         ]
         order_by = ("-updated_at",)
-
-    def render_budget(self, value):
-        return f"{value:,.2f}"
-
-    def render_product_price(self, value):
-        return f"{value:,.2f}"
 
     def render_customer(self, record):
         return format_html(
