@@ -1,0 +1,116 @@
+"""Who may do what — the ONE authorization rule (SPEC §1).
+
+Scope (:mod:`kehu.org.scope`) decides *which rows* a user sees; a permission decides *what may
+be done* with them. Every service calls :func:`authorize` before it writes, so the page, the API,
+import, jobs and later documents cannot forget it; views and API routes ask :func:`can` /
+:func:`permission_for` only to hide buttons and answer early.
+
+Actions: ``view``, ``add``, ``change``, ``delete`` and the customer actions ``share``,
+``transfer``, ``release``, ``claim``, ``import``, ``export``, ``lock``, ``merge``, plus
+``approve`` for documents. An action on a model needs the permission ``<app>.<action>_<model>``
+(:data:`PERMISSION_ALIASES` names the few that share one). An action on an *object* also needs
+the object to be the actor's to manage — its owner (or, for contacts, follow-ups and documents,
+its customer's owner) is the actor or within the actor's data scope — except ``view`` (the
+visibility rule decides) and ``add``/``claim``/``import``/``export``/``approve`` (which say
+nothing about an existing owner). A data scope of "all" therefore makes a role read-only unless
+it also holds the change permissions: finance sees every customer and changes none.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+from kehu.core.errors import Forbidden
+
+from .scope import can_manage_owner
+
+ACTION_LABELS = {
+    "view": "查看",
+    "add": "新增",
+    "change": "编辑",
+    "delete": "删除",
+    "share": "分享",
+    "transfer": "转移",
+    "release": "放入公海",
+    "claim": "领取",
+    "import": "导入",
+    "export": "导出",
+    "lock": "锁定",
+    "merge": "合并",
+    "approve": "审批",
+}
+
+# (model label, action) → the permission that grants it, where it is not <app>.<action>_<model>.
+PERMISSION_ALIASES: dict[tuple[str, str], str] = {
+    # 锁定 is a change of the customer (no separate permission in SPEC §1's roles).
+    ("customers.customer", "lock"): "customers.change_customer",
+}
+
+# Actions that concern no existing owner: the permission alone decides.
+OWNERLESS_ACTIONS = {"view", "add", "claim", "import", "export", "approve"}
+
+
+def _model_of(target: Any) -> type[models.Model]:
+    return target if isinstance(target, type) else type(target)
+
+
+def permission_for(model: type[models.Model] | models.Model, action: str) -> str:
+    """The permission name an action on ``model`` needs, e.g. ``customers.change_contact``."""
+    if action not in ACTION_LABELS:
+        raise ValueError(f"unknown action {action!r}")
+    opts = _model_of(model)._meta
+    alias = PERMISSION_ALIASES.get((opts.label_lower, action))
+    if alias:
+        return alias
+    if action == "approve" and opts.app_label == "sales":
+        return "sales.approve_document"
+    return f"{opts.app_label}.{action}_{opts.model_name}"
+
+
+def owner_id_of(obj: models.Model) -> int | None:
+    """The owner whose records ``obj`` belongs to: its own owner, else its customer's, else its
+    lead's; ``None`` for pool customers and ownerless objects."""
+    for path in ("owner_id", "customer", "lead"):
+        if path == "owner_id" and hasattr(obj, "owner_id"):
+            return obj.owner_id
+        if path != "owner_id" and getattr(type(obj), path, None) is not None:
+            parent = getattr(obj, path, None)
+            if parent is not None:
+                return owner_id_of(parent)
+    return None
+
+
+def has_permission(user, action: str, model: type[models.Model] | models.Model) -> bool:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return user.is_admin or user.has_perm(permission_for(model, action))
+
+
+def can(user, action: str, target: type[models.Model] | models.Model) -> bool:
+    """May ``user`` do ``action`` on ``target`` (a model, or an object it already sees)."""
+    if not has_permission(user, action, target):
+        return False
+    if isinstance(target, type) or action in OWNERLESS_ACTIONS:
+        return True
+    return can_manage_owner(user, owner_id_of(target))
+
+
+def authorize(
+    user, action: str, target: type[models.Model] | models.Model, *, message: str = ""
+) -> None:
+    """Raise :class:`Forbidden` (Chinese) unless ``user`` may do ``action`` on ``target``.
+
+    Call it with an object the user already sees (the selectors answer 404 for the others), so
+    a refusal never reveals a hidden object."""
+    if can(user, action, target):
+        return
+    if message:
+        raise Forbidden(message)
+    model = _model_of(target)
+    label = ACTION_LABELS[action]
+    name = str(model._meta.verbose_name)
+    if not has_permission(user, action, target):
+        raise Forbidden(f"没有{label}{name}的权限")
+    raise Forbidden(f"只有负责人、其上级或管理员可以{label}该{name}")
