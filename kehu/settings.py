@@ -222,6 +222,14 @@ KEHU_IMPORT_MAX_BYTES = int(os.environ.get("KEHU_IMPORT_MAX_BYTES", 20 * 1024 * 
 KEHU_IMPORT_MAX_ROWS = int(os.environ.get("KEHU_IMPORT_MAX_ROWS", 100_000))
 # List pages count exactly up to this many matches, then show PostgreSQL's estimate (总共约 N).
 KEHU_EXACT_COUNT_CAP = int(os.environ.get("KEHU_EXACT_COUNT_CAP", 2_000))
+# 查重 per user (API, dialog and the save-time warning together) against enumerating the masked
+# phones of pool customers (SPEC §13): beyond either window → 429; 0 turns a window off.
+# "minute" is the last 60 seconds, "day" the calendar day (Asia/Shanghai). Counted from the
+# customers.DuplicateCheckLog table — kehu/customers/throttle.py says why not the cache.
+KEHU_DUPLICATE_CHECK_LIMITS = {
+    "minute": int(os.environ.get("KEHU_DUPLICATE_CHECK_PER_MINUTE", 30)),
+    "day": int(os.environ.get("KEHU_DUPLICATE_CHECK_PER_DAY", 300)),
+}
 
 LOGGING = {
     "version": 1,

@@ -35,3 +35,7 @@ urlpatterns = [
     path("", include("kehu.customers.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
+
+handler403 = "kehu.core.middleware.page_forbidden"
+handler404 = "kehu.core.middleware.page_not_found"
+handler500 = "kehu.core.middleware.server_error"

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .redaction import redact
+
 
 class Action(models.TextChoices):
     CREATE = "create", _("创建")
@@ -22,6 +24,11 @@ class Action(models.TextChoices):
 
 
 class ChangeLogQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        # Secrets are never stored (redaction.py), whoever built the rows.
+        objs = [redact(obj) for obj in objs]
+        return super().bulk_create(objs, *args, **kwargs)
+
     def update(self, **kwargs):  # pragma: no cover - guard
         raise TypeError("The change log is append-only.")
 
@@ -66,6 +73,7 @@ class ChangeLog(models.Model):
     def save(self, *args, **kwargs):
         if self.pk:
             raise TypeError("The change log is append-only.")
+        redact(self)  # secrets never stored, whoever built the row
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):

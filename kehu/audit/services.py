@@ -1,4 +1,9 @@
-"""record_change(): the one way anything writes the change log (SPEC §8)."""
+"""record_change(): the one way anything writes the change log (SPEC §8).
+
+Secrets (password and token hashes, session data: ``redaction.SECRET_FIELDS`` and names like
+``password``/``token``/``secret``) are left out of every row here, in :func:`change_entry`,
+whatever ``before``/``after`` the caller passes; the model drops them again on save and
+``bulk_create`` for rows built by hand."""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from django.db import models
 from kehu.core.middleware import current_remote_addr, current_request_id
 
 from .models import ChangeLog
+from .redaction import is_secret_key, redact
 
 
 def _jsonable(value: Any) -> Any:
@@ -29,10 +35,13 @@ def _jsonable(value: Any) -> Any:
 
 
 def snapshot(obj: models.Model, fields: Iterable[str] | None = None) -> dict[str, Any]:
-    """The concrete field values of ``obj`` as JSON-ready data (FKs as ids)."""
+    """The concrete field values of ``obj`` as JSON-ready data (FKs as ids), secrets left out."""
     data: dict[str, Any] = {}
+    label = obj._meta.label_lower
     for field in obj._meta.concrete_fields:
         if fields is not None and field.name not in fields:
+            continue
+        if is_secret_key(label, field.name):
             continue
         data[field.name] = _jsonable(getattr(obj, field.attname))
     return data
@@ -73,7 +82,7 @@ def change_entry(
     after: dict[str, Any] | None = None,
     message: str = "",
 ) -> ChangeLog:
-    """One change-log row, not yet saved (see :func:`record_change`)."""
+    """One change-log row, not yet saved (see :func:`record_change`), without secrets."""
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id if object_id is not None else obj.pk
@@ -81,7 +90,7 @@ def change_entry(
     changes = diff(before or {}, after or {}) if (before is not None and after is not None) else {}
     snap = after if after is not None else (before or {})
     actor_obj = actor if getattr(actor, "is_authenticated", False) else None
-    return ChangeLog(
+    entry = ChangeLog(
         actor=actor_obj,
         actor_name=actor_obj.display_name if actor_obj else (str(actor) if actor else ""),
         action=action,
@@ -94,3 +103,4 @@ def change_entry(
         request_id=current_request_id() or "",
         remote_addr=current_remote_addr(),
     )
+    return redact(entry)

@@ -16,7 +16,6 @@ class DictEntryListView(generic.ObjectListView):
 
 
 class DictEntryEditView(generic.ObjectEditView):
-    permission_required = "basics.change_dictentry"
     form_class = forms.DictEntryForm
     save_service = services.dict_entry_save
     success_url_name = "dictentry_list"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from contextvars import ContextVar
 
@@ -39,8 +40,81 @@ class RequestContextMiddleware(MiddlewareMixin):
         return response
 
 
+# The product's own error pages (403/404/500): Chinese, a link back to 首页, never Django's
+# English debug or plain pages — also with DEBUG on (``make run``).
+ERROR_TITLES = {403: "没有权限", 404: "页面不存在", 500: "服务器出错了"}
+ERROR_MESSAGES = {
+    403: "没有权限执行此操作",
+    404: "页面不存在或无权查看",
+    500: "服务器出错了，请稍后重试",
+}
+_CHINESE = re.compile(r"[\u3400-\u9fff]")
+
+
+def _shown_message(exception) -> str:
+    """The message a refusal carries, when it is one for users: an ``ApplicationError``'s (also
+    behind an ``Http404``/``PermissionDenied`` raised from it), or a Chinese one; never Django's
+    English texts such as "No Customer matches the given query"."""
+    from .errors import ApplicationError
+
+    for candidate in (exception, getattr(exception, "__cause__", None)):
+        if isinstance(candidate, ApplicationError):
+            return candidate.message
+    args = getattr(exception, "args", ())
+    if not args or not isinstance(args[0], str):
+        return ""  # e.g. Resolver404's {"path": …, "tried": …}
+    return args[0] if _CHINESE.search(args[0]) else ""
+
+
+def error_response(request, status: int, message: str = ""):
+    """The 403/404 page (an HTMX request gets the error modal's fragment) with the right status.
+
+    Signed-in users see it inside the product's layout; visitors on a standalone page."""
+    from django.shortcuts import render
+
+    default = ERROR_MESSAGES[status]
+    if getattr(request, "htmx", False):
+        response = render(
+            request, "core/htmx/error_modal.html", {"message": message or default}, status=status
+        )
+    else:
+        user = getattr(request, "user", None)
+        signed_in = bool(user is not None and user.is_authenticated)
+        context = {
+            "title": ERROR_TITLES[status],
+            "status": status,
+            "message": default,
+            "detail": message if message != default else "",
+            "layout": "base.html" if signed_in else "core/error_layout.html",
+        }
+        response = render(request, f"{status}.html", context, status=status)
+    response.kehu_error_page = True  # type: ignore[attr-defined]
+    return response
+
+
+def page_forbidden(request, exception=None):
+    """``handler403``."""
+    return error_response(request, 403, _shown_message(exception))
+
+
+def page_not_found(request, exception=None):
+    """``handler404`` (with DEBUG off; with DEBUG on the middleware answers first)."""
+    return error_response(request, 404, _shown_message(exception))
+
+
+def server_error(request):
+    """``handler500``: a standalone page that needs no context processor, no database and no
+    static file (whatever broke may be one of them)."""
+    from django.http import HttpResponseServerError
+    from django.template import loader
+
+    return HttpResponseServerError(loader.get_template("500.html").render())
+
+
 class ApplicationErrorMiddleware(MiddlewareMixin):
-    """Web pages: an ApplicationError that escapes a view becomes 404/403/4xx, never a 500."""
+    """Web pages: an ApplicationError that escapes a view becomes 404/403/4xx, never a 500;
+    ``Http404`` and ``PermissionDenied`` become the product's own pages (even with DEBUG on).
+    The API (``/api/``) keeps its JSON errors (``kehu/api.py``)."""
 
     def process_exception(self, request, exception):
         from django.core.exceptions import PermissionDenied
@@ -49,16 +123,40 @@ class ApplicationErrorMiddleware(MiddlewareMixin):
 
         from .errors import ApplicationError
 
-        if not isinstance(exception, ApplicationError) or request.path.startswith("/api/"):
+        if request.path.startswith("/api/"):
             return None
-        if exception.status == 404:
-            raise Http404(exception.message) from exception
-        if exception.status == 403:
-            raise PermissionDenied(exception.message) from exception
+        if isinstance(exception, Http404):
+            return error_response(request, 404, _shown_message(exception))
+        if isinstance(exception, PermissionDenied):
+            return error_response(request, 403, _shown_message(exception))
+        if not isinstance(exception, ApplicationError):
+            return None
+        if exception.status in (403, 404):
+            return error_response(request, exception.status, exception.message)
         template = (
             "core/htmx/error_modal.html" if getattr(request, "htmx", False) else "core/error.html"
         )
         return render(request, template, {"message": exception.message}, status=exception.status)
+
+    def process_response(self, request, response):
+        """With DEBUG on, an address no URL matches gets Django's technical 404 page (it is
+        answered before any view, so ``process_exception`` never sees it): answer our page."""
+        from django.conf import settings
+
+        if (
+            response.status_code != 404
+            or not settings.DEBUG
+            or getattr(response, "kehu_error_page", False)
+            or request.path.startswith("/api/")
+        ):
+            return response
+        from django.urls import Resolver404, get_resolver
+
+        try:
+            get_resolver(getattr(request, "urlconf", None)).resolve(request.path_info)
+        except Resolver404:
+            return error_response(request, 404)
+        return response
 
 
 class DefaultLanguageMiddleware(MiddlewareMixin):

@@ -63,10 +63,35 @@ class BulkAction:
 
 
 class KehuViewMixin(LoginRequiredMixin, PermissionRequiredMixin):
+    """Signed in, and holding the permission the view's model + action need (SPEC §1).
+
+    Generic views name a ``model`` and an ``action`` (``view`` for lists, ``add``/``change`` for
+    the edit view depending on the pk, ``delete``); the permission is derived from them through
+    :func:`kehu.org.authz.permission_for`, so add and change can never share one. Views that are
+    not about one model's CRUD state ``permission_required`` instead. Either way the services
+    check again with ``authorize()``: a view's check only answers early and hides buttons."""
+
     permission_required: ClassVar[str | tuple[str, ...] | None] = None
+    model: ClassVar[type[models.Model] | None] = None
+    action: ClassVar[str | None] = None
     raise_exception = True
 
+    def get_model(self) -> type[models.Model] | None:
+        if self.model is not None:
+            return self.model
+        form_class = getattr(self, "form_class", None)
+        meta = getattr(form_class, "_meta", None)
+        return getattr(meta, "model", None)
+
+    def get_action(self) -> str | None:
+        return self.action
+
     def get_permission_required(self):
+        from kehu.org.authz import permission_for
+
+        model, action = self.get_model(), self.get_action()
+        if model is not None and action is not None:
+            return (permission_for(model, action),)
         perms = self.permission_required
         if perms is None:
             return ()
@@ -190,6 +215,9 @@ class ObjectEditView(KehuViewMixin, View):
     success_url_name: ClassVar[str] = ""
     modal_size: ClassVar[str] = "modal-lg"
     form_template: ClassVar[str] = "core/_form_fields.html"
+
+    def get_action(self) -> str:
+        return "change" if self.kwargs.get("pk") is not None else "add"
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet:
         raise ImproperlyConfigured(f"{type(self).__name__} must define get_queryset()")

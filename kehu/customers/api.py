@@ -8,13 +8,14 @@ from ninja.files import UploadedFile
 from ninja.responses import Status
 
 from kehu.core.api import Page, paginate
-from kehu.core.errors import ApplicationError, Forbidden
+from kehu.core.errors import ApplicationError
 from kehu.core.money import money_json
+from kehu.org.authz import authorize
 from kehu.org.models import User
 
-from . import masking, selectors, services
-from .dedupe import find_duplicates
+from . import masking, selectors, services, throttle
 from .filters import CustomerFilterSet
+from .models import Customer, DuplicateCheckSource
 from .schemas import (
     BatchOut,
     CustomerIn,
@@ -144,6 +145,7 @@ def list_customers(
     request, tab: str = "all", ordering: str | None = None, page: int = 1, page_size: int = 20
 ):
     """客户列表: `tab=all|mine|subordinates|shared_by_me|shared_with_me` and the search filters."""
+    authorize(request.user, "view", Customer)
     if tab not in selectors.TABS:
         raise ApplicationError(
             "未知的标签页", errors={"tab": [f"可选：{', '.join(selectors.TABS)}"]}
@@ -154,8 +156,7 @@ def list_customers(
 
 @router.post("/customers", response={201: CustomerOut, **ERRORS})
 def create_customer(request, payload: CustomerIn):
-    if not request.user.has_perm("customers.add_customer"):
-        raise Forbidden()
+    authorize(request.user, "add", Customer)
     customer = services.customer_create(
         actor=request.user,
         data=_service_data(payload, partial=False),
@@ -166,14 +167,14 @@ def create_customer(request, payload: CustomerIn):
 
 @router.get("/customers/{int:customer_id}", response={200: CustomerOut, **ERRORS})
 def get_customer(request, customer_id: int):
+    authorize(request.user, "view", Customer)
     return customer_out(selectors.customer_get(user=request.user, pk=customer_id))
 
 
 @router.patch("/customers/{int:customer_id}", response={200: CustomerOut, 409: ErrorOut, **ERRORS})
 def update_customer(request, customer_id: int, payload: CustomerPatch):
+    authorize(request.user, "change", Customer)
     customer = selectors.customer_get(user=request.user, pk=customer_id)
-    if not request.user.has_perm("customers.change_customer"):
-        raise Forbidden()
     services.customer_update(
         actor=request.user,
         customer=customer,
@@ -187,33 +188,38 @@ def update_customer(request, customer_id: int, payload: CustomerPatch):
 
 @router.delete("/customers/{int:customer_id}", response={204: None, **ERRORS})
 def delete_customer(request, customer_id: int):
+    authorize(request.user, "delete", Customer)
     customer = selectors.customer_get(user=request.user, pk=customer_id)
-    if not request.user.has_perm("customers.delete_customer"):
-        raise Forbidden()
     services.customer_delete(actor=request.user, customer=customer)
     return Status(204, None)
 
 
 @router.post("/customers/batch-delete", response={200: BatchOut, **ERRORS})
 def batch_delete(request, payload: IdsIn):
-    if not request.user.has_perm("customers.delete_customer"):
-        raise Forbidden()
     return services.customers_batch_delete(actor=request.user, ids=payload.ids).as_dict()
 
 
-@router.post("/customers/duplicate-check", response={200: DuplicateCheckOut, **ERRORS})
+@router.post(
+    "/customers/duplicate-check", response={200: DuplicateCheckOut, 429: ErrorOut, **ERRORS}
+)
 def duplicate_check(request, payload: DuplicateCheckIn):
-    """Anybody may ask; the answer shows only name, owner (or pool), status and created date."""
+    """Anybody may ask; the answer shows only name, owner (or pool), status and created date.
+    Within the user's 查重 quota (SPEC §13): beyond it 429 with a Chinese message."""
     if not any((v or "").strip() for v in (payload.name, payload.phone, payload.credit_code)):
         raise ApplicationError("请输入客户名称、联系电话或统一社会信用代码")
-    matches = find_duplicates(
-        name=payload.name, phone=payload.phone, credit_code=payload.credit_code
+    matches = throttle.duplicate_check(
+        actor=request.user,
+        source=DuplicateCheckSource.API,
+        name=payload.name,
+        phone=payload.phone,
+        credit_code=payload.credit_code,
     )
     return {"matches": [m.as_public_dict() for m in matches]}
 
 
 @router.post("/customers/{int:customer_id}/share", response={200: ShareOut, **ERRORS})
 def share_customer(request, customer_id: int, payload: ShareIn):
+    authorize(request.user, "share", Customer)
     customer = selectors.customer_get(user=request.user, pk=customer_id)
     users = services.customer_share(
         actor=request.user, customer=customer, user_ids=payload.user_ids
@@ -223,13 +229,9 @@ def share_customer(request, customer_id: int, payload: ShareIn):
 
 @router.post("/customers/{int:customer_id}/attachments", response={201: dict, **ERRORS})
 def upload_attachment(request, customer_id: int, file: File[UploadedFile]):
-    from kehu.core.attachments import attach_files
-    from kehu.org.scope import can_manage_owner
-
+    authorize(request.user, "change", Customer)
     customer = selectors.customer_get(user=request.user, pk=customer_id)
-    if not can_manage_owner(request.user, customer.owner_id):
-        raise Forbidden()
-    (attachment,) = attach_files(actor=request.user, obj=customer, files=[file])
+    (attachment,) = services.customer_attach(actor=request.user, customer=customer, files=[file])
     return Status(
         201, {"id": attachment.pk, "name": attachment.original_name, "size": attachment.size}
     )

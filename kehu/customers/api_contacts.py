@@ -9,8 +9,10 @@ from ninja.responses import Status
 
 from kehu.core.api import Id, Page, paginate
 from kehu.core.errors import NotFound
+from kehu.org.authz import authorize
 
 from . import masking, selectors, services
+from .models import Contact
 from .schemas import ErrorOut
 
 router = Router(tags=["联系人"])
@@ -89,6 +91,7 @@ def _get(request, contact_id):
 def list_contacts(
     request, customer_id: int | None = None, q: str = "", page: int = 1, page_size: int = 20
 ):
+    authorize(request.user, "view", Contact)
     qs = selectors.contact_list(user=request.user)
     if customer_id is not None:
         qs = qs.filter(customer_id=customer_id)
@@ -99,6 +102,7 @@ def list_contacts(
 
 @router.post("/contacts", response={201: ContactOut, **ERRORS})
 def create_contact(request, payload: ContactIn):
+    authorize(request.user, "add", Contact)
     data = payload.dict()
     data["customer"] = data.pop("customer_id")
     contact = services.contact_save(actor=request.user, instance=None, data=data)
@@ -107,11 +111,13 @@ def create_contact(request, payload: ContactIn):
 
 @router.get("/contacts/{int:contact_id}", response={200: ContactOut, **ERRORS})
 def get_contact(request, contact_id: int):
+    authorize(request.user, "view", Contact)
     return contact_out(_get(request, contact_id))
 
 
 @router.patch("/contacts/{int:contact_id}", response={200: ContactOut, **ERRORS})
 def update_contact(request, contact_id: int, payload: ContactPatch):
+    authorize(request.user, "change", Contact)
     contact = _get(request, contact_id)
     data = {f: getattr(contact, f) for f in services.CONTACT_FIELDS} | payload.dict(
         exclude_unset=True
@@ -121,5 +127,6 @@ def update_contact(request, contact_id: int, payload: ContactPatch):
 
 @router.delete("/contacts/{int:contact_id}", response={204: None, **ERRORS})
 def delete_contact(request, contact_id: int):
+    authorize(request.user, "delete", Contact)
     services.contact_delete(actor=request.user, instance=_get(request, contact_id))
     return Status(204, None)

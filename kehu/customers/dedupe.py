@@ -1,8 +1,9 @@
 """Duplicate matching (查重) — the one place names are normalised and near matches found (SPEC §2.3).
 
 Anybody may ask whether a customer exists; the answer carries only name, owner (or 公海), status
-and created date, never contact data, so a salesperson learns that a customer exists and who has
-it, nothing more.
+and created date (SPEC §10.1), never contact data, so a salesperson learns that a customer exists
+and who has it, nothing more. Users reach :func:`find_duplicates` only through
+``throttle.duplicate_check`` (per-user quota and log, SPEC §13).
 """
 
 from __future__ import annotations
@@ -46,13 +47,14 @@ class DuplicateMatch:
     reason: str  # name_exact | name_similar | phone | credit_code
 
     def as_public_dict(self) -> dict:
+        """Exactly SPEC §10.1's fields. Not ``reason``: with a name and a phone asked together,
+        "phone" would point at the one match holding that (masked) phone."""
         return {
             "name": self.name,
             "owner_name": self.owner_name,
             "in_pool": self.in_pool,
             "status": self.status,
             "created_at": self.created_at,
-            "reason": self.reason,
         }
 
 

@@ -182,14 +182,48 @@ class ShareForm(KehuForm):
     )
 
 
+MAX_ID = 2**63 - 1
+
+
+def customer_picker_field() -> forms.IntegerField:
+    """客户 picker of a document form: search-as-you-type over the visible customers."""
+    return forms.IntegerField(
+        label="客户",
+        required=False,
+        min_value=1,
+        max_value=MAX_ID,
+        error_messages={
+            "invalid": "请选择客户",
+            "min_value": "客户不存在或无权查看",
+            "max_value": "客户不存在或无权查看",
+        },
+        widget=forms.Select(attrs={"data-remote": "/api/v1/customers", "col": "col-12"}),
+    )
+
+
+def customer_picker_choices(user, value) -> list[tuple]:
+    """The picker's options: the preselected customer (``?customer=5`` or the posted value) only
+    when ``user`` may see it (SPEC §1) — a hidden, missing or malformed id preselects nothing
+    and so reveals nothing."""
+    from .selectors import visible_customers
+
+    choices: list[tuple] = [("", "输入客户名称搜索")]
+    try:
+        pk = int(str(value))
+    except (TypeError, ValueError):
+        return choices
+    if not 0 < pk <= MAX_ID or user is None:
+        return choices
+    found = visible_customers(user).filter(pk=pk).values_list("pk", "name").first()
+    if found:
+        choices.append(found)
+    return choices
+
+
 class ContactForm(KehuModelForm):
     """联系人: the customer is picked with a search-as-you-type box over the visible customers."""
 
-    customer = forms.IntegerField(
-        label="客户",
-        required=False,
-        widget=forms.Select(attrs={"data-remote": "/api/v1/customers", "col": "col-12"}),
-    )
+    customer = customer_picker_field()
 
     class Meta:
         from .models import Contact
@@ -213,14 +247,7 @@ class ContactForm(KehuModelForm):
             initial = self.initial.get("customer") or (
                 self.data.get("customer") if self.is_bound else None
             )
-            choices = [("", "输入客户名称搜索")]
-            if initial:
-                from .models import Customer
-
-                found = Customer.objects.filter(pk=initial).values_list("pk", "name").first()
-                if found:
-                    choices.append(found)
-            self.fields["customer"].widget.choices = choices
+            self.fields["customer"].widget.choices = customer_picker_choices(self.user, initial)
 
     def _post_clean(self):
         pass  # services.contact_save validates

@@ -1,4 +1,4 @@
-"""Registrations into the core registries (attachments, change-log visibility)."""
+"""Registrations into the core registries (attachments, change-log visibility, 首页 cards)."""
 
 from kehu.core.registry import (
     attachment_visibility,
@@ -8,6 +8,7 @@ from kehu.core.registry import (
     log_visibility,
 )
 
+from .masking import mask_log_entries
 from .selectors import customer_list, visible_customers
 
 attachment_visibility["customers.customer"] = visible_customers
@@ -47,18 +48,34 @@ funnel_stages.append((20, "我的客户", _funnel_customers))
 funnel_stages.append((40, "已成交客户", _funnel_won))
 
 
-def _mask_customer_log(entries) -> None:
-    """Log rows of customers now in the pool show contact values masked (SPEC §3, §8)."""
-    from .masking import mask_log_changes
-    from .models import Customer
-
-    ids = {e.object_id for e in entries}
-    pooled = set(
-        Customer.objects.filter(pk__in=ids, owner__isnull=True).values_list("pk", flat=True)
-    )
-    for entry in entries:
-        if entry.object_id in pooled:
-            entry.changes = mask_log_changes(entry.changes, True)
+# Log rows of customers and contacts: contact values masked while the customer is in the pool.
+log_maskers["customers.customer"] = mask_log_entries
+log_maskers["customers.contact"] = mask_log_entries
 
 
-log_maskers["customers.customer"] = _mask_customer_log
+def _duplicate_check_alerts_card(user):
+    """Admins: bursts of 查重 refused by the per-user quota in the last 7 days (SPEC §13), one
+    change-log row per user and window; the card opens them in 日志."""
+    if not getattr(user, "is_admin", False):
+        return None
+    from datetime import timedelta
+
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from kehu.audit.models import ChangeLog
+
+    from .throttle import REPORT_OBJECT_TYPE
+
+    count = ChangeLog.objects.filter(
+        object_type=REPORT_OBJECT_TYPE, created_at__gte=timezone.now() - timedelta(days=7)
+    ).count()
+    return {
+        "label": "查重告警（近7天）",
+        "value": count,
+        "url": reverse("audit_list") + f"?object_type={REPORT_OBJECT_TYPE}",
+        "icon": "ti-alert-triangle",
+    }
+
+
+dashboard_cards.append(_duplicate_check_alerts_card)

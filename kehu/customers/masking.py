@@ -56,17 +56,81 @@ def contact_fields(customer, contact) -> dict[str, str]:
 
 
 MASKED_LOG_FIELDS = {"contact_phone", "mobile", "phone", "email"}
+CUSTOMER_LOG = "customers.customer"
+CONTACT_LOG = "customers.contact"
+
+
+def _mask_log_value(field: str, value):
+    fn = mask_email if field == "email" else mask_phone
+    if isinstance(value, str):
+        return fn(value)
+    if isinstance(value, list):  # a change's [old, new]
+        return [fn(v) if isinstance(v, str) else v for v in value]
+    return value
+
+
+def mask_log_values(data):
+    """``changes`` (``{field: [old, new]}``) or ``snapshot`` (``{field: value}``) data with the
+    contact values masked, nested data included (a copy)."""
+    if isinstance(data, dict):
+        return {
+            k: _mask_log_value(k, v) if k in MASKED_LOG_FIELDS else mask_log_values(v)
+            for k, v in data.items()
+        }
+    if isinstance(data, list):
+        return [mask_log_values(v) for v in data]
+    return data
 
 
 def mask_log_changes(changes: dict, masked: bool) -> dict:
     """Change-log diffs of a pool customer keep contact values masked for readers."""
-    if not masked:
-        return changes
-    out = {}
-    for field, pair in changes.items():
-        if field in MASKED_LOG_FIELDS:
-            fn = mask_email if field == "email" else mask_phone
-            out[field] = [fn(v) if isinstance(v, str) else v for v in pair]
-        else:
-            out[field] = pair
-    return out
+    return mask_log_values(changes) if masked else changes
+
+
+def _snapshot_customer(entry) -> int | None:
+    customer_id = (entry.snapshot or {}).get("customer")
+    return customer_id if isinstance(customer_id, int) else None
+
+
+def mask_log_entries(entries) -> list:
+    """The one masking of change-log rows for every reader (SPEC §3, §8), in place.
+
+    Rows about a customer (``customers.customer``) or one of its contacts
+    (``customers.contact``) get the contact values (联系电话, 手机, 电话, 邮箱) masked in both
+    ``changes`` and ``snapshot`` unless the customer is private now: a customer in the pool
+    masks its whole history, the claimer sees it raw again. A contact belongs to its current
+    customer; a deleted contact to the customer named in its logged snapshot. When that cannot
+    be told — the customer or the contact's customer no longer exists (deleted, merged away) or
+    the row names none — the row is masked too, so that the log of a deleted object is never a
+    way to learn what a pool customer's contact data was. Other rows are left alone.
+
+    Two queries for any number of rows (the contacts' customers, then which customers are
+    private), whatever the page size."""
+    from .models import Contact, Customer
+
+    rows = [e for e in entries if e.object_type in (CUSTOMER_LOG, CONTACT_LOG)]
+    if not rows:
+        return entries
+    contact_ids = {e.object_id for e in rows if e.object_type == CONTACT_LOG and e.object_id}
+    contact_customer = (
+        dict(Contact.objects.filter(pk__in=contact_ids).values_list("pk", "customer_id"))
+        if contact_ids
+        else {}
+    )
+
+    def customer_of(entry) -> int | None:
+        if entry.object_type == CUSTOMER_LOG:
+            return entry.object_id
+        return contact_customer.get(entry.object_id) or _snapshot_customer(entry)
+
+    customer_ids = {c for c in map(customer_of, rows) if c is not None}
+    private = set(
+        Customer.objects.filter(pk__in=customer_ids, owner__isnull=False).values_list(
+            "pk", flat=True
+        )
+    )
+    for entry in rows:
+        if customer_of(entry) not in private:
+            entry.changes = mask_log_values(entry.changes or {})
+            entry.snapshot = mask_log_values(entry.snapshot or {})
+    return entries

@@ -281,3 +281,51 @@ class Contact(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class DuplicateCheckSource(models.TextChoices):
+    API = "api", _("接口查重")
+    PAGE = "page", _("查重对话框")
+    FORM = "form", _("保存时查重")
+
+
+class DuplicateCheckLog(models.Model):
+    """One 查重 (duplicate check) by one user, allowed or refused (SPEC §13: rate-limited per
+    user, logged, bursts reported). The per-user quota is counted from these rows
+    (``kehu/customers/throttle.py``). Phones are stored masked, never raw."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("用户"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # the index below starts with user
+    )
+    # Set by the throttle from one clock reading (not auto_now_add): a row re-written after its
+    # caller's rollback keeps its time.
+    created_at = models.DateTimeField(_("时间"))
+    source = models.CharField(_("来源"), max_length=10, choices=DuplicateCheckSource.choices)
+    name_query = models.CharField(_("查询名称"), max_length=100, blank=True)
+    phone_query = models.CharField(_("查询电话（已隐藏）"), max_length=30, blank=True)
+    credit_code_query = models.CharField(_("查询信用代码"), max_length=18, blank=True)
+    matches = models.PositiveIntegerField(_("匹配数"), default=0)
+    refused = models.BooleanField(_("已拒绝"), default=False)
+    # The window whose limit refused the check: "minute" or "day"; "" when allowed. The quota
+    # filters on this column, not on ``refused``: SQLite cannot use an index for ``NOT refused``.
+    refused_by = models.CharField(_("超出限制"), max_length=10, blank=True)
+
+    class Meta:
+        verbose_name = _("查重记录")
+        verbose_name_plural = _("查重记录")
+        ordering = ["-id"]
+        indexes = [
+            # The quota counts one user's allowed rows (refused_by "") in a time window, and
+            # looks for a refusal of a window: index range scans, however many refused rows a
+            # burst left behind.
+            models.Index(
+                fields=["user", "refused_by", "created_at"], name="cust_dupcheck_user_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"查重 #{self.pk}"

@@ -6,6 +6,7 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from kehu.core import memo
 from kehu.core.errors import ApplicationError, NotFound
+from kehu.org.authz import restrict
 from kehu.org.scope import scope_owner_ids, subordinates_of, visible_q
 
 from .models import Contact, Customer, CustomerShare
@@ -37,17 +38,21 @@ def customer_visible_q(user, *, owners=None) -> Q:
 
 
 def visible_customers(user) -> QuerySet[Customer]:
-    return Customer.objects.filter(customer_visible_q(user))
+    return restrict(Customer.objects.all(), user).filter(customer_visible_q(user))
 
 
 def customer_list(*, user, tab: str = "all") -> QuerySet[Customer]:
     """The 客户列表 of one tab, ready for a table (a constant number of queries per page)."""
     qs = visible_customers(user)
     if tab == "mine":
-        qs = Customer.objects.filter(customer_visible_q(user, owners=[user.pk]))
+        qs = restrict(Customer.objects.all(), user).filter(
+            customer_visible_q(user, owners=[user.pk])
+        )
     elif tab == "subordinates":
         subordinates = subordinates_of(user).values_list("id", flat=True)
-        qs = Customer.objects.filter(customer_visible_q(user, owners=subordinates))
+        qs = restrict(Customer.objects.all(), user).filter(
+            customer_visible_q(user, owners=subordinates)
+        )
     elif tab == "shared_by_me":
         qs = qs.filter(
             pk__in=CustomerShare.objects.filter(shared_by_id=user.pk).values("customer_id")
@@ -92,8 +97,10 @@ def shared_users(customer: Customer):
 
 def contact_list(*, user) -> QuerySet[Contact]:
     """Every contact of every customer the user may see (SPEC §5.3)."""
-    return Contact.objects.filter(customer__in=visible_customers(user).values("pk")).select_related(
-        "customer", "customer__owner"
+    return (
+        restrict(Contact.objects.all(), user)
+        .filter(customer__in=visible_customers(user).values("pk"))
+        .select_related("customer", "customer__owner")
     )
 
 

@@ -14,16 +14,17 @@ from kehu.audit.models import Action
 from kehu.audit.services import record_change, snapshot
 from kehu.basics.regions import parse_address, region_centroid
 from kehu.core.attachments import attach_files, delete_attachments_of
-from kehu.core.errors import ApplicationError, Conflict, Forbidden, NotFound
+from kehu.core.errors import ApplicationError, Conflict, NotFound
 from kehu.core.registry import delete_refusal
 from kehu.core.services import BatchResult, run_batch
+from kehu.org.authz import authorize
 from kehu.org.models import User
-from kehu.org.scope import can_manage_owner
 from kehu.pool import rules as pool_rules
 
-from .dedupe import find_duplicates, normalize_name
-from .models import Contact, Customer, CustomerShare
+from .dedupe import normalize_name
+from .models import Contact, Customer, CustomerShare, DuplicateCheckSource
 from .selectors import customer_get, document_customer
+from .throttle import duplicate_check
 from .validation import clean_coordinates, clean_customer_data, clean_regions
 
 SIMPLE_FIELDS = (
@@ -69,13 +70,22 @@ def _check_credit_code(code: str, exclude_id: int | None) -> None:
         )
 
 
-def _check_duplicates(cleaned: dict, *, exclude_id: int | None, changed: set[str]) -> None:
-    """Similar name or same phone: the user must confirm (SPEC §2.2)."""
+def _check_duplicates(
+    cleaned: dict, *, actor: User | None, exclude_id: int | None, changed: set[str]
+) -> None:
+    """Similar name or same phone: the user must confirm (SPEC §2.2). The check counts against
+    the actor's 查重 quota (SPEC §13): beyond it the save is refused (429) and nothing is saved."""
     name = cleaned.get("name") if "name" in changed else None
     phone = cleaned.get("contact_phone") if "contact_phone" in changed else None
     if not name and not phone:
         return
-    matches = find_duplicates(name=name, phone=phone, exclude_id=exclude_id)
+    matches = duplicate_check(
+        actor=actor,
+        source=DuplicateCheckSource.FORM,
+        name=name,
+        phone=phone,
+        exclude_id=exclude_id,
+    )
     if matches:
         raise ApplicationError(
             "发现疑似重复的客户，请确认后再保存",
@@ -141,13 +151,6 @@ def _sync_primary_contact(customer: Customer) -> None:
     contact.save(update_fields=["name", "mobile", "phone"])
 
 
-def require_manage(actor: User, customer: Customer) -> None:
-    """Changes to a customer and to what hangs on it (contacts, documents): its owner, someone
-    whose scope covers the owner, or an admin."""
-    if not can_manage_owner(actor, customer.owner_id):
-        raise Forbidden("只有负责人、其上级或管理员可以操作该客户")
-
-
 @transaction.atomic
 def customer_create(
     *,
@@ -158,12 +161,13 @@ def customer_create(
     owner: User | None = None,
 ) -> Customer:
     """Create a customer; the creator becomes its owner unless ``owner`` says otherwise."""
+    authorize(actor, "add", Customer(owner=owner or actor))
     cleaned = clean_customer_data(data)
     if owner is not None or actor is not None:
         pool_rules.check_ownership_limit(owner or actor, 1)
     _check_credit_code(cleaned["credit_code"], None)
     if not confirm_duplicates:
-        _check_duplicates(cleaned, exclude_id=None, changed={"name", "contact_phone"})
+        _check_duplicates(cleaned, actor=actor, exclude_id=None, changed={"name", "contact_phone"})
     customer = Customer(creator=actor, owner=owner or actor)
     for field in SIMPLE_FIELDS:
         if field in cleaned:
@@ -197,7 +201,7 @@ def customer_update(
     current = Customer.objects.select_for_update().filter(pk=customer.pk).first()
     if current is None:
         raise NotFound("客户不存在或无权查看")
-    require_manage(actor, current)
+    authorize(actor, "change", current)
     if version is None:
         raise ApplicationError("缺少版本号", errors={"version": ["请提供 version"]})
     if current.version != version:
@@ -212,7 +216,7 @@ def customer_update(
         f for f in ("name", "contact_phone") if f in cleaned and cleaned[f] != getattr(current, f)
     }
     if changed and not confirm_duplicates:
-        _check_duplicates(cleaned, exclude_id=current.pk, changed=changed)
+        _check_duplicates(cleaned, actor=actor, exclude_id=current.pk, changed=changed)
     for field in SIMPLE_FIELDS:
         if field in cleaned:
             setattr(current, field, cleaned[field])
@@ -250,7 +254,7 @@ def customer_delete(*, actor: User, customer: Customer) -> None:
     current = Customer.objects.select_for_update().filter(pk=customer.pk).first()
     if current is None:
         raise NotFound("客户不存在或无权查看")
-    require_manage(actor, current)
+    authorize(actor, "delete", current)
     reason = customer_delete_refusal(current)
     if reason:
         raise ApplicationError(reason, code="in_use")
@@ -263,6 +267,7 @@ def customer_delete(*, actor: User, customer: Customer) -> None:
 
 def customers_batch_delete(*, actor: User, ids: list[int]) -> BatchResult:
     """Delete the deletable ones; report per refused customer why (SPEC §2.2)."""
+    authorize(actor, "delete", Customer)
 
     def delete_one(pk: int) -> None:
         customer_delete(actor=actor, customer=customer_get(user=actor, pk=pk))
@@ -273,7 +278,7 @@ def customers_batch_delete(*, actor: User, ids: list[int]) -> BatchResult:
 @transaction.atomic
 def customer_share(*, actor: User, customer: Customer, user_ids: list[int]) -> list[User]:
     """Replace the list of colleagues a customer is shared with (read access)."""
-    require_manage(actor, customer)
+    authorize(actor, "share", customer)
     wanted = list(dict.fromkeys(user_ids))
     users = list(User.objects.filter(pk__in=wanted, is_active=True))
     missing = set(wanted) - {u.pk for u in users}
@@ -378,7 +383,10 @@ def contact_save(*, actor: User, instance: Contact | None, data: dict[str, Any])
         customer = document_customer(user=actor, customer=data.get("customer") or None)
     else:
         customer = instance.customer
-    require_manage(actor, customer)
+    if instance is None:
+        authorize(actor, "add", Contact(customer=customer))
+    else:
+        authorize(actor, "change", instance)
     cleaned = _clean_contact(data)
     contact = instance or Contact(customer=customer)
     before = snapshot(contact) if instance else None
@@ -401,7 +409,8 @@ def contact_save(*, actor: User, instance: Contact | None, data: dict[str, Any])
 def contact_delete(*, actor: User, instance: Contact) -> None:
     """A customer keeps at least one contact; deleting the primary promotes the next one."""
     customer = Customer.objects.select_for_update().get(pk=instance.customer_id)
-    require_manage(actor, customer)
+    instance.customer = customer
+    authorize(actor, "delete", instance)
     others = customer.contacts.exclude(pk=instance.pk).order_by("id")
     if not others.exists():
         raise ApplicationError("客户至少要保留一个联系人", code="last_contact")
@@ -419,3 +428,22 @@ def contact_delete(*, actor: User, instance: Contact) -> None:
         successor.is_primary = True
         successor.save(update_fields=["is_primary"])
         _mirror_primary(successor)
+
+
+@transaction.atomic
+def customer_attach(*, actor: User, customer: Customer, files) -> list:
+    """Attach files to a customer (SPEC §9): a change of the customer."""
+    current = Customer.objects.select_for_update().filter(pk=customer.pk).first()
+    if current is None:
+        raise NotFound("客户不存在或无权查看")
+    authorize(actor, "change", current)
+    attachments = attach_files(actor=actor, obj=current, files=files)
+    record_change(
+        actor=actor,
+        action=Action.UPDATE,
+        obj=current,
+        after={"attachments": [a.original_name for a in attachments]},
+        before={"attachments": []},
+        message="上传附件",
+    )
+    return attachments

@@ -12,11 +12,11 @@ from kehu.core import views as generic
 from kehu.core.attachments import attachment_for_download, attachments_of
 from kehu.core.errors import ApplicationError
 from kehu.core.htmx import saved_response
-from kehu.org.scope import can_manage_owner
+from kehu.org.authz import can
 from kehu.pool.rules import days_left
 
-from . import filters, forms, masking, selectors, services, tables
-from .dedupe import find_duplicates
+from . import filters, forms, masking, selectors, services, tables, throttle
+from .models import DuplicateCheckSource
 
 
 class CustomerListView(generic.ObjectListView):
@@ -46,16 +46,10 @@ class CustomerListView(generic.ObjectListView):
 
 
 class CustomerEditView(generic.ObjectEditView):
-    permission_required = "customers.change_customer"
     form_class = forms.CustomerForm
     form_template = "customers/_form_fields.html"
     title_add, title_edit = "添加客户", "编辑客户"
     modal_size = "modal-xl"
-
-    def get_permission_required(self):
-        return (
-            ("customers.change_customer",) if self.kwargs.get("pk") else ("customers.add_customer",)
-        )
 
     def get_queryset(self, request):
         return selectors.customer_list(user=request.user, tab="all")
@@ -128,7 +122,7 @@ class CustomerDetailView(LoginRequiredMixin, View):
         ("log", "日志"),
     ]
 
-    def tabs(self, user) -> list[tuple[str, str]]:
+    def tabs(self, user, *, in_pool: bool = False) -> list[tuple[str, str]]:
         from kehu.core.registry import portrait_tabs
 
         documents = [
@@ -136,17 +130,48 @@ class CustomerDetailView(LoginRequiredMixin, View):
             for key, (label, perm, _render) in portrait_tabs.items()
             if user.has_perm(perm)
         ]
-        return [*self.TABS[:2], *documents, *self.TABS[2:]]
+        tabs = [*self.TABS[:2], *documents, *self.TABS[2:]]
+        # A pool customer's attachments open for its owner only (after 领取).
+        return [t for t in tabs if t[0] != "attachments"] if in_pool else tabs
+
+    @staticmethod
+    def get_customer(request, pk) -> tuple:
+        """``(customer, in_pool)``: a private customer the user sees, else a pool customer of a
+        pool the user may browse (SPEC §3, masked and read-only), else the one 404."""
+        from kehu.core.errors import NotFound
+        from kehu.pool.selectors import pool_customer_get
+
+        try:
+            return selectors.customer_get(user=request.user, pk=pk), False
+        except NotFound:
+            return pool_customer_get(user=request.user, pk=pk), True
+
+    @staticmethod
+    def allowed(user, customer) -> dict[str, bool]:
+        """The portrait's buttons, each shown when the one authorization rule allows it."""
+        from kehu.followups.models import FollowUp
+
+        from .models import Contact
+
+        contact = Contact(customer=customer)
+        return {
+            **{a: can(user, a, customer) for a in ("change", "share", "release", "lock", "delete")},
+            "add_contact": can(user, "add", contact),
+            "change_contact": can(user, "change", contact),
+            "delete_contact": can(user, "delete", contact),
+            "add_followup": can(user, "add", FollowUp(customer=customer)),
+        }
 
     def get(self, request, pk):
         from kehu.core.registry import portrait_tabs
 
-        customer = selectors.customer_get(user=request.user, pk=pk)
-        tabs = self.tabs(request.user)
+        customer, in_pool = self.get_customer(request, pk)
+        tabs = self.tabs(request.user, in_pool=in_pool)
         tab = request.GET.get("tab", "followups")
         if tab not in dict(tabs):
             tab = "followups"
-        can_manage = can_manage_owner(request.user, customer.owner_id)
+        allowed = {} if in_pool else self.allowed(request.user, customer)
+        can_manage = allowed.get("change", False)
         tab_html = (
             portrait_tabs[tab][2](request, customer, can_manage)
             if tab in dict(tabs) and tab in portrait_tabs
@@ -157,19 +182,29 @@ class CustomerDetailView(LoginRequiredMixin, View):
             from kehu.followups.forms import FollowUpForm
             from kehu.followups.selectors import followup_list
 
-            followups = list(followup_list(user=request.user).filter(customer=customer)[:100])
-            if can_manage_owner(request.user, customer.owner_id):
+            if in_pool:
+                from kehu.pool.selectors import pool_customer_followups
+
+                followups = list(
+                    pool_customer_followups(user=request.user, customer=customer)[:100]
+                )
+            else:
+                followups = list(followup_list(user=request.user).filter(customer=customer)[:100])
+            if allowed.get("add_followup"):
                 followup_form = FollowUpForm(customer=customer)
         contacts = [(c, masking.contact_fields(customer, c)) for c in customer.contacts.all()]
-        log = list(
-            changelog_list(
-                user=request.user, object_type="customers.customer", object_id=customer.pk
-            )[:50]
-        )
-        for entry in log:
-            entry.display_changes = masking.mask_log_changes(
-                entry.changes, masking.is_masked(customer)
+        if in_pool:
+            from kehu.pool.selectors import pool_customer_log
+
+            log = pool_customer_log(user=request.user, customer=customer, limit=50)
+        else:
+            log = list(
+                changelog_list(
+                    user=request.user, object_type="customers.customer", object_id=customer.pk
+                )[:50]
             )
+        for entry in log:  # masked by changelog_list (masking.mask_log_entries)
+            entry.display_changes = entry.changes
         context = {
             "title": customer.name,
             "customer": customer,
@@ -178,10 +213,13 @@ class CustomerDetailView(LoginRequiredMixin, View):
             "tab_html": tab_html,
             "tab": tab,
             "contacts": contacts,
-            "attachments": attachments_of(customer),
+            "attachments": [] if in_pool else attachments_of(customer),
             "log": log,
-            "shared_with": selectors.shared_users(customer),
+            "shared_with": [] if in_pool else selectors.shared_users(customer),
             "can_manage": can_manage,
+            "allowed": allowed,
+            "in_pool": in_pool,
+            "can_claim": in_pool and request.user.has_perm("customers.claim_customer"),
             "followups": followups,
             "days_left": days_left(customer.pool_return_at),
             "followup_form": followup_form,
@@ -194,16 +232,25 @@ class DuplicateCheckView(LoginRequiredMixin, View):
 
     def get(self, request):
         form = forms.DuplicateCheckForm(request.GET or None)
-        matches = None
+        matches, status = None, 200
         if form.is_bound and form.is_valid():
-            matches = find_duplicates(
-                name=form.cleaned_data["name"], phone=form.cleaned_data["phone"]
-            )
+            try:
+                matches = throttle.duplicate_check(
+                    actor=request.user,
+                    source=DuplicateCheckSource.PAGE,
+                    name=form.cleaned_data["name"],
+                    phone=form.cleaned_data["phone"],
+                )
+            except throttle.DuplicateCheckThrottled as exc:  # 查重过于频繁 (SPEC §13)
+                form.add_error(None, exc.message)
+                status = exc.status
         template = "customers/htmx/duplicate_check.html"
-        return render(request, template, {"form": form, "matches": matches})
+        return render(request, template, {"form": form, "matches": matches}, status=status)
 
 
-class CustomerShareView(LoginRequiredMixin, View):
+class CustomerShareView(generic.KehuViewMixin, View):
+    permission_required = "customers.share_customer"
+
     def get_customer(self, request, pk):
         return selectors.customer_get(user=request.user, pk=pk)
 
@@ -266,7 +313,6 @@ class ContactListView(generic.ObjectListView):
 
 
 class ContactEditView(generic.ObjectEditView):
-    permission_required = "customers.change_contact"
     form_class = forms.ContactForm
     save_service = services.contact_save
     initial_from_query = ("customer",)

@@ -12,8 +12,10 @@ from kehu.core.api import Id, Page, paginate
 from kehu.core.errors import NotFound
 from kehu.customers.schemas import ErrorOut
 from kehu.customers.selectors import customer_get
+from kehu.org.authz import authorize
 
 from . import selectors, services
+from .models import FollowUp
 
 router = Router(tags=["跟进与代办"])
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
@@ -64,6 +66,7 @@ class TodoOut(Schema):
 
 @router.get("/followups", response={200: Page[FollowUpOut], **ERRORS})
 def list_followups(request, customer_id: int | None = None, page: int = 1, page_size: int = 20):
+    authorize(request.user, "view", FollowUp)
     qs = selectors.followup_list(user=request.user)
     if customer_id is not None:
         qs = qs.filter(customer_id=customer_id)
@@ -72,6 +75,7 @@ def list_followups(request, customer_id: int | None = None, page: int = 1, page_
 
 @router.post("/followups", response={201: FollowUpOut, **ERRORS})
 def create_followup(request, payload: FollowUpIn):
+    authorize(request.user, "add", FollowUp)
     customer = customer_get(user=request.user, pk=payload.customer_id)
     data = payload.dict()
     data["type"] = str(data["type"]) if data.get("type") is not None else None
@@ -82,6 +86,7 @@ def create_followup(request, payload: FollowUpIn):
 
 @router.get("/followups/{int:followup_id}", response={200: FollowUpOut, **ERRORS})
 def get_followup(request, followup_id: int):
+    authorize(request.user, "view", FollowUp)
     followup = selectors.followup_list(user=request.user).filter(pk=followup_id).first()
     if followup is None:
         raise NotFound("跟进记录不存在或无权查看")
@@ -90,6 +95,7 @@ def get_followup(request, followup_id: int):
 
 @router.delete("/followups/{int:followup_id}", response={204: None, **ERRORS})
 def delete_followup(request, followup_id: int):
+    authorize(request.user, "delete", FollowUp)
     followup = selectors.followup_list(user=request.user).filter(pk=followup_id).first()
     if followup is None:
         raise NotFound("跟进记录不存在或无权查看")

@@ -9,14 +9,18 @@ from django.utils import timezone
 
 from kehu.customers.models import Customer
 from kehu.customers.selectors import customer_visible_q, visible_customers
+from kehu.org.authz import restrict
 
 from .models import FollowUp
 
 
 def followup_list(*, user) -> QuerySet[FollowUp]:
-    return FollowUp.objects.filter(
-        customer__in=visible_customers(user).values("pk")
-    ).select_related("customer", "type", "author", "contact", "customer__owner", "opportunity")
+    """Follow-ups of the customers the user sees, for a role with the follow-up view permission."""
+    return (
+        restrict(FollowUp.objects.all(), user)
+        .filter(customer__in=visible_customers(user).values("pk"))
+        .select_related("customer", "type", "author", "contact", "customer__owner", "opportunity")
+    )
 
 
 def today_bounds(now: datetime | None = None) -> tuple[datetime, datetime]:

@@ -17,7 +17,7 @@ from kehu.core.attachments import attach_files
 from kehu.core.errors import ApplicationError, Forbidden
 from kehu.customers.models import Contact, Customer
 from kehu.customers.validation import FieldError, clean_dict_entry
-from kehu.org.scope import can_manage_owner
+from kehu.org.authz import authorize
 from kehu.pool.rules import refresh_return_due
 
 from .models import FollowUp
@@ -71,8 +71,7 @@ def _clean(data: dict[str, Any], customer: Customer) -> dict[str, Any]:
 def followup_create(*, actor, customer: Customer, data: dict[str, Any], files=()) -> FollowUp:
     """Record a follow-up on a customer the actor manages (owner, scope over owner, admin)."""
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
-    if not can_manage_owner(actor, customer.owner_id):
-        raise Forbidden("只有负责人、其上级或管理员可以跟进该客户")
+    authorize(actor, "add", FollowUp(customer=customer))
     cleaned = _clean(data, customer)
     followup = FollowUp.objects.create(customer=customer, author=actor, **cleaned)
     attach_files(actor=actor, obj=followup, files=files)
@@ -94,6 +93,7 @@ def followup_create(*, actor, customer: Customer, data: dict[str, Any], files=()
 
 @transaction.atomic
 def followup_delete(*, actor, followup: FollowUp) -> None:
+    authorize(actor, "delete", FollowUp)
     if followup.author_id != actor.pk and not actor.is_admin:
         raise Forbidden("只能删除自己的跟进记录")
     record_change(actor=actor, action=Action.DELETE, obj=followup, before=snapshot(followup))

@@ -28,8 +28,10 @@ class FollowUpListView(generic.ObjectListView):
         return selectors.followup_list(user=request.user)
 
 
-class FollowUpAddView(LoginRequiredMixin, View):
+class FollowUpAddView(generic.KehuViewMixin, View):
     """添加跟进记录 for one customer (preselected), as a modal or inline in the portrait."""
+
+    permission_required = "followups.add_followup"
 
     def customer(self, request, pk):
         try:

@@ -27,6 +27,7 @@ from kehu.customers.dedupe import normalize_name
 from kehu.customers.models import Contact, Customer
 from kehu.customers.services import primary_contact_for
 from kehu.customers.validation import clean_customer_data
+from kehu.org.authz import authorize
 from kehu.org.models import Department, User
 from kehu.org.scope import descendants_of
 from kehu.pool import rules
@@ -88,8 +89,7 @@ def _check_options(*, actor, target, user_ids, department_id, allocation, on_dup
             errors["department_id"] = ["该部门（含下级部门）没有在职员工"]
     if errors:
         raise ApplicationError("导入设置有误", errors=errors)
-    if target == ImportTarget.POOL and not actor.has_perm("customers.import_customer"):
-        raise Forbidden()
+    authorize(actor, "import", Customer)
     if target != ImportTarget.POOL and user_ids and not actor.is_admin:
         # A salesperson may import to themselves; others need a scope over the targets.
         from kehu.org.scope import can_manage_owner
@@ -333,8 +333,7 @@ def import_create(
 ) -> ImportJob:
     """Store the file and preview it: counts of valid, invalid and duplicate rows, the first
     errors and the planned split. A bad file raises 400 and leaves no job behind."""
-    if not actor.has_perm("customers.import_customer"):
-        raise Forbidden("没有导入客户的权限")
+    authorize(actor, "import", Customer)
     _check_options(
         actor=actor,
         target=target,
@@ -421,6 +420,7 @@ def preview(job: ImportJob) -> None:
 @transaction.atomic
 def import_confirm(*, actor: User, job: ImportJob) -> ImportJob:
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    authorize(actor, "import", Customer)
     if job.created_by_id != actor.pk and not actor.is_admin:
         raise Forbidden()
     if job.status not in (ImportStatus.PREVIEW, ImportStatus.FAILED):

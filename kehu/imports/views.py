@@ -13,7 +13,9 @@ from django.views import View
 
 from kehu.core.errors import ApplicationError
 from kehu.customers.filters import CustomerFilterSet
+from kehu.customers.models import Customer
 from kehu.customers.selectors import TABS, customer_list
+from kehu.org.authz import authorize
 from kehu.pool.filters import PoolCustomerFilterSet
 from kehu.pool.selectors import pool_customer_list
 
@@ -146,8 +148,7 @@ def export_response(request) -> FileResponse:
     """The export download shared by the page and the API."""
     from urllib.parse import quote
 
-    if not request.user.has_perm("customers.export_customer"):
-        raise PermissionDenied
+    authorize(request.user, "export", Customer)
     path = export_customers(export_queryset(request))
     # FileResponse closes the handle once sent; the file's name is gone already (POSIX unlink).
     response = FileResponse(open(path, "rb"), content_type=XLSX)  # noqa: SIM115

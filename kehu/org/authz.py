@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
+from django.db.models import QuerySet
 
 from kehu.core.errors import Forbidden
 
@@ -48,8 +49,10 @@ PERMISSION_ALIASES: dict[tuple[str, str], str] = {
     ("customers.customer", "lock"): "customers.change_customer",
 }
 
-# Actions that concern no existing owner: the permission alone decides.
-OWNERLESS_ACTIONS = {"view", "add", "claim", "import", "export", "approve"}
+# Actions that concern no owner: the permission alone decides. ``add`` on a model (class) is
+# the permission alone too; ``add`` of an unsaved object that names its customer or lead
+# (a contact, a follow-up, a 商机) also needs that customer or lead to be the actor's to manage.
+OWNERLESS_ACTIONS = {"view", "claim", "import", "export", "approve"}
 
 
 def _model_of(target: Any) -> type[models.Model]:
@@ -94,7 +97,28 @@ def can(user, action: str, target: type[models.Model] | models.Model) -> bool:
         return False
     if isinstance(target, type) or action in OWNERLESS_ACTIONS:
         return True
+    if action == "add" and target.pk is None and owner_id_of(target) is None:
+        return _has_no_parent(target)
     return can_manage_owner(user, owner_id_of(target))
+
+
+def _has_no_parent(obj: models.Model) -> bool:
+    """A new object that hangs on nothing yet (a customer, a lead): the permission decides."""
+    return not any(
+        getattr(type(obj), path, None) is not None and getattr(obj, f"{path}_id", None)
+        for path in ("customer", "lead")
+    )
+
+
+def restrict(queryset: QuerySet, user, action: str = "view") -> QuerySet:
+    """``queryset`` emptied when ``user`` lacks the permission for ``action`` on its model.
+
+    Selectors apply the visibility rule (which rows, :mod:`kehu.org.scope`) on top of this, so
+    a list, an API list, an export and a picker all answer nothing to a role without the view
+    permission — never a list its pages would refuse."""
+    if not has_permission(user, action, queryset.model):
+        return queryset.none()
+    return queryset
 
 
 def authorize(
@@ -113,4 +137,6 @@ def authorize(
     name = str(model._meta.verbose_name)
     if not has_permission(user, action, target):
         raise Forbidden(f"没有{label}{name}的权限")
-    raise Forbidden(f"只有负责人、其上级或管理员可以{label}该{name}")
+    if hasattr(target, "owner_id"):
+        raise Forbidden(f"只有负责人、其上级或管理员可以{label}该{name}")
+    raise Forbidden(f"只有客户的负责人、其上级或管理员可以{label}{name}")

@@ -26,6 +26,7 @@ SALES_PERMS = [
     "followups.view_followup",
     "followups.add_followup",
     "followups.change_followup",
+    "followups.delete_followup",
     "sales.view_lead",
     "sales.add_lead",
     "sales.change_lead",

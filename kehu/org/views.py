@@ -20,7 +20,6 @@ class UserListView(generic.ObjectListView):
 
 
 class UserEditView(generic.ObjectEditView):
-    permission_required = "org.change_user"
     form_class = forms.UserForm
     save_service = services.user_save
     success_url_name = "user_list"
@@ -43,7 +42,6 @@ class DepartmentListView(generic.ObjectListView):
 
 
 class DepartmentEditView(generic.ObjectEditView):
-    permission_required = "org.change_department"
     form_class = forms.DepartmentForm
     save_service = services.department_save
     success_url_name = "department_list"
@@ -76,7 +74,6 @@ class RoleListView(generic.ObjectListView):
 
 
 class RoleEditView(generic.ObjectEditView):
-    permission_required = "org.change_role"
     form_class = forms.RoleForm
     save_service = services.role_save
     success_url_name = "role_list"

@@ -1,10 +1,15 @@
-"""The pool list: every ownerless customer of the pools a user may browse, always masked."""
+"""The pool: every ownerless customer of the pools a user may browse, always masked (SPEC §3).
+
+A pool customer without a pool (``pool`` NULL, e.g. its pool was removed) belongs to the default
+pool: its page opens and it can be claimed (``services.claim_customers``); the list shows only
+customers that name a pool."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
-from kehu.customers.models import Customer
+from kehu.core.errors import NotFound
+from kehu.customers.models import Contact, Customer
 
 from .rules import visible_pools
 
@@ -22,5 +27,63 @@ def pool_customer_list(*, user, pool_id: int | None = None) -> QuerySet[Customer
     )
 
 
-def pool_customer_get(*, user, pk: int) -> Customer | None:
-    return pool_customer_list(user=user).filter(pk=pk).first()
+def pool_customer_get(*, user, pk: int) -> Customer:
+    """One pool customer for its page (客户画像, masked): holding ``customers.view_pool`` and
+    browsing its pool (a customer without a pool is in the default pool, which everybody with
+    the permission browses). Anything else — a private customer, another pool, no permission —
+    is the same 404 as a missing customer."""
+    if not user.has_perm("customers.view_pool"):
+        raise NotFound("客户不存在或无权查看")
+    customer = (
+        Customer.objects.filter(owner__isnull=True, pk=pk)
+        .select_related(
+            "creator",
+            "level",
+            "industry",
+            "source",
+            "referrer",
+            "province",
+            "city",
+            "district",
+            "previous_owner",
+            "pool",
+        )
+        .prefetch_related(
+            "tags", Prefetch("contacts", queryset=Contact.objects.order_by("-is_primary", "-id"))
+        )
+        .first()
+    )
+    if customer is None or (
+        customer.pool_id is not None
+        and not visible_pools(user).filter(pk=customer.pool_id).exists()
+    ):
+        raise NotFound("客户不存在或无权查看")
+    return customer
+
+
+def pool_customer_followups(*, user, customer: Customer):
+    """跟进记录 of a pool customer ``user`` sees (through :func:`pool_customer_get`): its history,
+    read-only, for whoever may read follow-ups."""
+    from kehu.followups.models import FollowUp
+
+    if not user.has_perm("followups.view_followup"):
+        return FollowUp.objects.none()
+    return FollowUp.objects.filter(
+        customer_id=customer.pk, customer__owner__isnull=True
+    ).select_related("customer", "type", "author", "contact", "opportunity")
+
+
+def pool_customer_log(*, user, customer: Customer, limit: int = 50) -> list:
+    """日志 of a pool customer ``user`` sees (through :func:`pool_customer_get`), newest first,
+    with the contact values masked for readers like every other log output (SPEC §3, §8)."""
+    from kehu.audit.models import ChangeLog
+    from kehu.core.registry import mask_log_entries
+
+    if not user.has_perm("customers.view_pool"):
+        return []
+    rows = list(
+        ChangeLog.objects.filter(object_type="customers.customer", object_id=customer.pk)
+        .select_related("actor")
+        .order_by("-id")[:limit]
+    )
+    return mask_log_entries(rows)

@@ -51,6 +51,8 @@ class PoolCustomerTable(KehuTable):
         order_by = ("-pooled_at",)
         sequence = ("select", "actions", "...")  # 领取 within reach on narrow screens
 
+    render_name = CustomerTable.render_name  # the pool customer's own page (masked, 领取)
+
     def render_contact_phone(self, record):
         return format_html('<span class="masked">{}</span>', masking.customer_phone(record))
 

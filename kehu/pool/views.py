@@ -78,7 +78,6 @@ class PoolSettingsListView(generic.ObjectListView):
 
 
 class PoolSettingsEditView(generic.ObjectEditView):
-    permission_required = "pool.change_pool"
     form_class = forms.PoolForm
     save_service = services.pool_save
     success_url_name = "poolrule_list"

@@ -9,13 +9,16 @@ from ninja.responses import Status
 from pydantic import Field
 
 from kehu.core.api import Id, Page, paginate
-from kehu.core.errors import ApplicationError, Forbidden
+from kehu.core.errors import ApplicationError
 from kehu.customers.api import customer_out
+from kehu.customers.models import Customer
 from kehu.customers.schemas import CustomerOut, ErrorOut
 from kehu.customers.selectors import customer_get
+from kehu.org.authz import authorize
 from kehu.org.models import User
 
 from . import selectors, services
+from .models import Lead
 
 router = Router(tags=["线索"])
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
@@ -74,6 +77,7 @@ def list_leads(
     page: int = 1,
     page_size: int = 20,
 ):
+    authorize(request.user, "view", Lead)
     if tab not in selectors.TABS:
         raise ApplicationError(
             "未知的标签页", errors={"tab": [f"可选：{', '.join(selectors.TABS)}"]}
@@ -88,8 +92,7 @@ def list_leads(
 
 @router.post("/leads", response={201: LeadOut, **ERRORS})
 def create_lead(request, payload: LeadIn):
-    if not request.user.has_perm("sales.add_lead"):
-        raise Forbidden()
+    authorize(request.user, "add", Lead)
     data = payload.dict()
     data["source"] = str(data["source"]) if data.get("source") else None
     owner_id = data.pop("owner_id")
@@ -102,11 +105,13 @@ def create_lead(request, payload: LeadIn):
 
 @router.get("/leads/{int:lead_id}", response={200: LeadOut, **ERRORS})
 def get_lead(request, lead_id: int):
+    authorize(request.user, "view", Lead)
     return selectors.lead_get(user=request.user, pk=lead_id)
 
 
 @router.patch("/leads/{int:lead_id}", response={200: LeadOut, **ERRORS})
 def update_lead(request, lead_id: int, payload: LeadPatch):
+    authorize(request.user, "change", Lead)
     lead = selectors.lead_get(user=request.user, pk=lead_id)
     changes = payload.dict(exclude_unset=True)
     if changes.pop("status", None) == "invalid":
@@ -124,6 +129,7 @@ def update_lead(request, lead_id: int, payload: LeadPatch):
 
 @router.delete("/leads/{int:lead_id}", response={204: None, **ERRORS})
 def delete_lead(request, lead_id: int):
+    authorize(request.user, "delete", Lead)
     services.lead_delete(
         actor=request.user, instance=selectors.lead_get(user=request.user, pk=lead_id)
     )
@@ -133,6 +139,8 @@ def delete_lead(request, lead_id: int):
 @router.post("/leads/{int:lead_id}/convert", response={201: CustomerOut, 409: ErrorOut, **ERRORS})
 def convert_lead(request, lead_id: int, payload: ConvertIn):
     """转客户: the new customer (its follow-ups come along)."""
+    authorize(request.user, "change", Lead)
+    authorize(request.user, "add", Customer)
     lead = selectors.lead_get(user=request.user, pk=lead_id)
     customer = services.lead_convert(
         actor=request.user,

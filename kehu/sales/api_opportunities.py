@@ -10,9 +10,10 @@ from ninja.responses import Status
 from pydantic import Field
 
 from kehu.core.api import Id, Page, paginate
-from kehu.core.errors import ApplicationError, Forbidden
+from kehu.core.errors import ApplicationError
 from kehu.core.money import money_json
 from kehu.customers.schemas import ErrorOut
+from kehu.org.authz import authorize
 
 from . import selectors, services
 from .models import Opportunity, OpportunityStatus
@@ -94,8 +95,7 @@ def list_opportunities(
     page: int = 1,
     page_size: int = 20,
 ):
-    if not request.user.has_perm("sales.view_opportunity"):
-        raise Forbidden()
+    authorize(request.user, "view", Opportunity)
     if status and status not in OpportunityStatus.values:
         raise ApplicationError("状态无效", errors={"status": ["可选：open、won、lost"]})
     qs = selectors.opportunity_list(user=request.user, customer_id=customer_id)
@@ -108,8 +108,7 @@ def list_opportunities(
 
 @router.post("/opportunities", response={201: OpportunityOut, **ERRORS})
 def create_opportunity(request, payload: OpportunityIn):
-    if not request.user.has_perm("sales.add_opportunity"):
-        raise Forbidden()
+    authorize(request.user, "add", Opportunity)
     data = payload.dict()
     data["customer"] = data.pop("customer_id")
     opportunity = services.opportunity_save(actor=request.user, instance=None, data=data)
@@ -118,15 +117,13 @@ def create_opportunity(request, payload: OpportunityIn):
 
 @router.get("/opportunities/{int:opportunity_id}", response={200: OpportunityOut, **ERRORS})
 def get_opportunity(request, opportunity_id: int):
-    if not request.user.has_perm("sales.view_opportunity"):
-        raise Forbidden()
+    authorize(request.user, "view", Opportunity)
     return opportunity_out(selectors.opportunity_get(user=request.user, pk=opportunity_id))
 
 
 @router.patch("/opportunities/{int:opportunity_id}", response={200: OpportunityOut, **ERRORS})
 def update_opportunity(request, opportunity_id: int, payload: OpportunityPatch):
-    if not request.user.has_perm("sales.change_opportunity"):
-        raise Forbidden()
+    authorize(request.user, "change", Opportunity)
     opportunity = selectors.opportunity_get(user=request.user, pk=opportunity_id)
     data = {field: getattr(opportunity, field) for field in FIELDS}
     data.update(payload.dict(exclude_unset=True))
@@ -136,8 +133,7 @@ def update_opportunity(request, opportunity_id: int, payload: OpportunityPatch):
 
 @router.delete("/opportunities/{int:opportunity_id}", response={204: None, **ERRORS})
 def delete_opportunity(request, opportunity_id: int):
-    if not request.user.has_perm("sales.delete_opportunity"):
-        raise Forbidden()
+    authorize(request.user, "delete", Opportunity)
     services.opportunity_delete(
         actor=request.user, instance=selectors.opportunity_get(user=request.user, pk=opportunity_id)
     )

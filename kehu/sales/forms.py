@@ -2,6 +2,7 @@ from django import forms
 
 from kehu.basics.models import DictEntry, DictKind
 from kehu.core.forms import KehuForm, KehuModelForm
+from kehu.customers.forms import customer_picker_choices, customer_picker_field
 from kehu.org.models import User
 
 from .models import Lead, Opportunity
@@ -75,11 +76,7 @@ class LeadFollowUpForm(KehuForm):
 class OpportunityForm(KehuModelForm):
     """商机: the customer is picked with a search-as-you-type box over the visible customers."""
 
-    customer = forms.IntegerField(
-        label="客户",
-        required=False,
-        widget=forms.Select(attrs={"data-remote": "/api/v1/customers", "col": "col-12"}),
-    )
+    customer = customer_picker_field()
     budget = forms.CharField(label="客户预算", required=False)
     product_price = forms.CharField(label="产品价格", required=False)
 
@@ -119,14 +116,7 @@ class OpportunityForm(KehuModelForm):
         initial = self.initial.get("customer") or (
             self.data.get("customer") if self.is_bound else None
         )
-        choices = [("", "输入客户名称搜索")]
-        if initial and str(initial).isdigit():
-            from kehu.customers.models import Customer
-
-            found = Customer.objects.filter(pk=initial).values_list("pk", "name").first()
-            if found:
-                choices.append(found)
-        self.fields["customer"].widget.choices = choices
+        self.fields["customer"].widget.choices = customer_picker_choices(self.user, initial)
 
     def _post_clean(self):
         pass  # services.opportunity_save validates

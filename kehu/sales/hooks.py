@@ -9,6 +9,7 @@ from kehu.core.registry import (
     register_delete_guard,
     return_exemptions,
 )
+from kehu.org.authz import can
 
 from .models import Opportunity, OpportunityStatus
 from .selectors import opportunity_list
@@ -62,7 +63,7 @@ def portrait_opportunities(request, customer, can_manage: bool) -> str:
         {
             "customer": customer,
             "table": table,
-            "can_add": can_manage and request.user.has_perm("sales.add_opportunity"),
+            "can_add": can_manage and can(request.user, "add", Opportunity(customer=customer)),
         },
         request=request,
     )

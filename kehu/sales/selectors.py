@@ -4,6 +4,7 @@ from django.db.models import QuerySet
 
 from kehu.core.errors import NotFound
 from kehu.customers.selectors import visible_customers
+from kehu.org.authz import restrict
 from kehu.org.scope import subordinates_of, visible_q
 
 from .models import Lead, Opportunity
@@ -12,7 +13,7 @@ TABS = {"all": "全部线索", "mine": "我的线索", "subordinates": "下属�
 
 
 def visible_leads(user) -> QuerySet[Lead]:
-    return Lead.objects.filter(visible_q(user, owner_field="owner"))
+    return restrict(Lead.objects.filter(visible_q(user, owner_field="owner")), user)
 
 
 def lead_list(*, user, tab: str = "all") -> QuerySet[Lead]:
@@ -33,7 +34,9 @@ def lead_get(*, user, pk: int) -> Lead:
 
 def opportunity_list(*, user, customer_id: int | None = None) -> QuerySet[Opportunity]:
     """商机 of the customers the user sees (SPEC §1: a document follows its customer)."""
-    qs = Opportunity.objects.filter(customer__in=visible_customers(user).values("pk"))
+    qs = restrict(Opportunity.objects.all(), user).filter(
+        customer__in=visible_customers(user).values("pk")
+    )
     if customer_id is not None:
         qs = qs.filter(customer_id=customer_id)
     return qs.select_related("customer", "customer__owner", "creator")

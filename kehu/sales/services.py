@@ -11,14 +11,14 @@ from django.utils import timezone
 from kehu.audit.models import Action
 from kehu.audit.services import record_change, snapshot
 from kehu.basics.models import DictEntry, DictKind
-from kehu.core.errors import ApplicationError, Conflict, Forbidden
+from kehu.core.errors import ApplicationError, Conflict
 from kehu.core.services import BatchResult, run_batch
 from kehu.customers.selectors import document_customer
-from kehu.customers.services import customer_create, require_manage
+from kehu.customers.services import customer_create
 from kehu.customers.validation import FieldError, clean_dict_entry, clean_phone, clean_text
 from kehu.followups.models import FollowUp
+from kehu.org.authz import authorize
 from kehu.org.models import User
-from kehu.org.scope import can_manage_owner
 from kehu.pool import rules
 
 from .models import Lead, LeadStatus, Opportunity, OpportunityStatus
@@ -51,25 +51,18 @@ def _clean_lead(data: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
-def _require_manage(actor: User, lead: Lead) -> None:
-    if not can_manage_owner(actor, lead.owner_id):
-        raise Forbidden("只有负责人、其上级或管理员可以操作该线索")
-
-
 @transaction.atomic
 def lead_save(*, actor: User, instance: Lead | None, data: dict[str, Any]) -> Lead:
     if instance is not None:
-        _require_manage(actor, instance)
+        authorize(actor, "change", instance)
         if instance.status == LeadStatus.CONVERTED:
             raise ApplicationError("线索已转为客户，不能再修改", code="converted")
+    else:
+        authorize(actor, "add", Lead)
     cleaned = _clean_lead(data)
     lead = instance or Lead(creator=actor, owner=data.get("owner") or actor)
-    if (
-        instance is None
-        and lead.owner_id != actor.pk
-        and not can_manage_owner(actor, lead.owner_id)
-    ):
-        raise Forbidden("只能把线索分配给自己或数据范围内的员工")
+    if instance is None:
+        authorize(actor, "add", lead, message="只能把线索分配给自己或数据范围内的员工")
     before = snapshot(lead) if instance else None
     for field, value in cleaned.items():
         setattr(lead, field, value)
@@ -86,7 +79,7 @@ def lead_save(*, actor: User, instance: Lead | None, data: dict[str, Any]) -> Le
 
 @transaction.atomic
 def lead_delete(*, actor: User, instance: Lead) -> None:
-    _require_manage(actor, instance)
+    authorize(actor, "delete", instance)
     if instance.status == LeadStatus.CONVERTED:
         raise ApplicationError("已转客户的线索不能删除", code="converted")
     record_change(actor=actor, action=Action.DELETE, obj=instance, before=snapshot(instance))
@@ -94,13 +87,14 @@ def lead_delete(*, actor: User, instance: Lead) -> None:
 
 
 def leads_batch_delete(*, actor: User, ids: list[int]) -> BatchResult:
+    authorize(actor, "delete", Lead)
     return run_batch(ids, lambda pk: lead_delete(actor=actor, instance=lead_get(user=actor, pk=pk)))
 
 
 @transaction.atomic
 def lead_mark_invalid(*, actor: User, lead: Lead, reason: str) -> Lead:
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
-    _require_manage(actor, lead)
+    authorize(actor, "change", lead)
     reason = (reason or "").strip()
     if not reason:
         raise ApplicationError("请填写无效原因", errors={"reason": ["请填写无效原因"]})
@@ -129,7 +123,7 @@ def lead_convert(
     """转客户: one customer carrying the lead's fields (plus optional extra fields such as the
     credit code), its follow-ups move to the customer, and the lead becomes 已转客户."""
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
-    _require_manage(actor, lead)
+    authorize(actor, "change", lead)
     if lead.status == LeadStatus.CONVERTED:
         raise Conflict("该线索已转为客户，不能重复转化", code="already_converted")
     if lead.status == LeadStatus.INVALID:
@@ -171,7 +165,7 @@ def lead_convert(
 
 @transaction.atomic
 def lead_followup_create(*, actor: User, lead: Lead, data: dict[str, Any]) -> FollowUp:
-    _require_manage(actor, lead)
+    authorize(actor, "add", FollowUp(lead=lead))
     content = (data.get("content") or "").strip()
     if not content:
         raise ApplicationError("请填写跟进内容", errors={"content": ["请填写跟进内容"]})
@@ -262,7 +256,10 @@ def opportunity_save(
         if instance is None
         else instance.customer
     )
-    require_manage(actor, customer)
+    if instance is None:
+        authorize(actor, "add", Opportunity(customer=customer))
+    else:
+        authorize(actor, "change", instance)
     cleaned = _clean_opportunity(data)
     opportunity = instance or Opportunity(customer=customer, creator=actor)
     before = snapshot(opportunity) if instance else None
@@ -283,7 +280,7 @@ def opportunity_save(
 
 @transaction.atomic
 def opportunity_delete(*, actor: User, instance: Opportunity) -> None:
-    require_manage(actor, instance.customer)
+    authorize(actor, "delete", instance)
     if instance.status == OpportunityStatus.WON:
         raise ApplicationError("已成交的商机不能删除", code="won")
     record_change(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.shortcuts import render
 from django.views import View
 
@@ -37,7 +36,6 @@ class LeadListView(generic.ObjectListView):
 
 
 class LeadEditView(generic.ObjectEditView):
-    permission_required = "sales.add_lead"
     form_class = forms.LeadForm
     save_service = services.lead_save
     success_url_name = "lead_list"
@@ -62,7 +60,15 @@ class LeadBulkDeleteView(generic.BulkActionView):
     batch_service = services.leads_batch_delete
 
 
-class LeadDetailView(LoginRequiredMixin, View):
+class LeadDetailView(generic.KehuViewMixin, View):
+    permission_required = "sales.view_lead"
+
+    def get_permission_required(self):
+        # Adding a follow-up to the lead is a follow-up of it (SPEC §5.1).
+        if self.request.method == "POST":
+            return ("sales.view_lead", "followups.add_followup")
+        return ("sales.view_lead",)
+
     def get(self, request, pk):
         lead = selectors.lead_get(user=request.user, pk=pk)
         return render(
@@ -106,8 +112,10 @@ class LeadDetailView(LoginRequiredMixin, View):
         )
 
 
-class LeadActionView(LoginRequiredMixin, View):
-    """A modal form acting on one lead (convert, mark invalid)."""
+class LeadActionView(generic.KehuViewMixin, View):
+    """A modal form acting on one lead (convert, mark invalid): a change of the lead."""
+
+    permission_required: tuple[str, ...] = ("sales.change_lead",)
 
     form_class = None
     title = ""
@@ -159,6 +167,7 @@ class LeadActionView(LoginRequiredMixin, View):
 
 
 class LeadConvertView(LeadActionView):
+    permission_required = ("sales.change_lead", "customers.add_customer")
     form_class = forms.LeadConvertForm
     title = "线索转客户"
 
@@ -197,7 +206,6 @@ class OpportunityListView(generic.ObjectListView):
 
 
 class OpportunityEditView(generic.ObjectEditView):
-    permission_required = "sales.add_opportunity"
     form_class = forms.OpportunityForm
     save_service = services.opportunity_save
     initial_from_query = ("customer",)
@@ -217,8 +225,10 @@ class OpportunityDeleteView(generic.ObjectDeleteView):
         return selectors.opportunity_list(user=request.user)
 
 
-class OpportunityDetailView(LoginRequiredMixin, View):
+class OpportunityDetailView(generic.KehuViewMixin, View):
     """/opportunities/{id}/: a 商机 lives on its customer's portrait (客户商机 tab)."""
+
+    permission_required = "sales.view_opportunity"
 
     def get(self, request, pk):
         from django.shortcuts import redirect

@@ -49,6 +49,6 @@ def test_match_answer_has_no_contact_data(make_customer, org):
     make_customer(owner="sales2", name="乙方叉车有限公司", contact_phone="13912345670")
     (match,) = find_duplicates(name="乙方叉车")
     public = match.as_public_dict()
-    assert set(public) == {"name", "owner_name", "in_pool", "status", "created_at", "reason"}
+    assert set(public) == {"name", "owner_name", "in_pool", "status", "created_at"}
     assert public["owner_name"] == org["sales2"].display_name
     assert "13912345670" not in str(public)
