@@ -49,7 +49,7 @@ format: setup
 	$(BIN)/ruff check --fix .
 
 typecheck: setup
-	$(BIN)/mypy kehu/*/services.py kehu/*/selectors.py kehu/org/scope.py kehu/pool/rules.py
+	$(BIN)/mypy kehu/*/services.py kehu/*/selectors.py kehu/org/scope.py kehu/org/authz.py kehu/customers/throttle.py kehu/pool/rules.py
 
 bench: setup
 	$(BIN)/python bench/run.py

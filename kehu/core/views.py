@@ -38,7 +38,9 @@ from django.urls import NoReverseMatch, reverse
 from django.views import View
 from django_tables2 import RequestConfig
 
-from .errors import ApplicationError
+from kehu.org.authz import authorize
+
+from .errors import ApplicationError, Forbidden
 from .htmx import is_fragment_request, is_htmx, saved_response
 from .pagination import CappedCountPaginator
 
@@ -106,7 +108,10 @@ class KehuViewMixin(LoginRequiredMixin, PermissionRequiredMixin):
             return redirect_to_login(
                 self.request.get_full_path(), self.get_login_url(), self.get_redirect_field_name()
             )
-        return super().handle_no_permission()
+        from kehu.org.authz import refusal_message
+
+        missing = [p for p in self.get_permission_required() if not self.request.user.has_perm(p)]
+        raise Forbidden(refusal_message(missing[0]) if missing else "没有权限执行此操作")
 
 
 class ObjectListView(KehuViewMixin, View):
@@ -228,6 +233,7 @@ class ObjectEditView(KehuViewMixin, View):
         obj = self.get_queryset(request).filter(pk=pk).first()
         if obj is None:
             raise Http404
+        authorize(request.user, "change", obj)  # seen is not changeable (a share, finance)
         return obj
 
     # Query parameters that preselect fields of an empty add form (…/add/?customer=5 from the
@@ -311,6 +317,7 @@ class ObjectDeleteView(KehuViewMixin, View):
         obj = self.get_queryset(request).filter(pk=pk).first()
         if obj is None:
             raise Http404
+        authorize(request.user, "delete", obj)
         return obj
 
     def render_confirm(self, request, obj, error="", status=200):

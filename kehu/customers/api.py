@@ -167,8 +167,12 @@ def create_customer(request, payload: CustomerIn):
 
 @router.get("/customers/{int:customer_id}", response={200: CustomerOut, **ERRORS})
 def get_customer(request, customer_id: int):
+    """One customer: a private one the user sees, or a pool customer of a pool the user browses
+    (`in_pool: true`, contact data masked, as on its page)."""
+    from kehu.pool.selectors import customer_or_pool_get
+
     authorize(request.user, "view", Customer)
-    return customer_out(selectors.customer_get(user=request.user, pk=customer_id))
+    return customer_out(customer_or_pool_get(user=request.user, pk=customer_id)[0])
 
 
 @router.patch("/customers/{int:customer_id}", response={200: CustomerOut, 409: ErrorOut, **ERRORS})

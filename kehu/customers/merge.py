@@ -6,13 +6,15 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 
 from kehu.audit.models import Action
-from kehu.audit.services import record_change
-from kehu.core.errors import ApplicationError, Forbidden
+from kehu.audit.services import record_change, record_changes
+from kehu.core import memo
+from kehu.core.errors import ApplicationError
 from kehu.core.models import Attachment
-from kehu.org.scope import can_manage_owner
+from kehu.org.authz import authorize
+from kehu.pool import rules as pool_rules
 
 from .models import RECEIVABLE_KINDS, Contact, Customer, CustomerShare
 from .selectors import visible_customers
@@ -51,11 +53,9 @@ def merge_candidates(*, actor, ids: list[int]) -> list[Customer]:
     )
     if len(customers) != len(ids):
         raise ApplicationError("所选客户不存在或无权查看", code="not_visible")
-    if not actor.has_perm("customers.merge_customer"):
-        raise Forbidden("没有合并客户的权限")
+    authorize(actor, "merge", Customer, message="没有合并客户的权限")
     for customer in customers:
-        if not can_manage_owner(actor, customer.owner_id):
-            raise Forbidden(f"无权合并客户「{customer.name}」")
+        authorize(actor, "merge", customer, message=f"无权合并客户「{customer.name}」")
     customers.sort(key=lambda c: ids.index(c.pk))
     return customers
 
@@ -97,6 +97,7 @@ def merge_customers(
     other_ids = [c.pk for c in others]
     list(Customer.objects.select_for_update().filter(pk__in=other_ids).values_list("pk", flat=True))
     before = {c.pk: c.name for c in customers}
+    old_owner_id = kept.owner_id
     winners = {row["field"]: row["winner"] for row in merge_preview([by_id[keep_id], *others])}
     for field, pk in (choices or {}).items():
         if field in winners and pk in by_id:
@@ -107,6 +108,11 @@ def merge_customers(
         Customer.objects.filter(pk__in=other_ids, credit_code=kept.credit_code).update(
             credit_code=""
         )
+    primaries = dict(
+        Contact.objects.filter(customer_id__in=[keep_id, *other_ids], is_primary=True).values_list(
+            "customer_id", "pk"
+        )
+    )
     Contact.objects.filter(customer_id__in=other_ids).update(is_primary=False)  # one primary stays
     # Every row of any model pointing at a customer moves (documents registered later included).
     for relation in Customer._meta.related_objects:
@@ -119,13 +125,8 @@ def merge_customers(
         relation.related_model._base_manager.filter(
             **{f"{relation.field.name}__in": other_ids}
         ).update(**{relation.field.name: kept})
-    shared = set(CustomerShare.objects.filter(customer=kept).values_list("user_id", flat=True))
-    for share in CustomerShare.objects.filter(customer_id__in=other_ids):
-        if share.user_id not in shared and share.user_id != kept.owner_id:
-            CustomerShare.objects.create(
-                customer=kept, user_id=share.user_id, shared_by_id=share.shared_by_id
-            )
-            shared.add(share.user_id)
+    _primary_contact_in_step(kept, primaries.get(winners["contact_phone"]))
+    share_log = _merge_shares(actor, kept, old_owner_id, others)
     Attachment.objects.filter(
         content_type__model="customer", content_type__app_label="customers", object_id__in=other_ids
     ).update(object_id=kept.pk)
@@ -147,6 +148,8 @@ def merge_customers(
     kept.refresh_from_db()
     kept.tags.set(tags)
     Customer.objects.filter(pk__in=other_ids).delete()
+    memo.clear()  # the others' shares went with them
+    pool_rules.refresh_return_due([kept.pk])  # its owner, and so its pool's rule, may differ
     record_change(
         actor=actor,
         action=Action.MERGE,
@@ -164,4 +167,54 @@ def merge_customers(
             after={"merged_into": kept.pk},
             message=f"并入客户「{kept.name}」",
         )
+    record_changes(share_log)
     return kept
+
+
+def _primary_contact_in_step(kept: Customer, source_primary_id: int | None) -> None:
+    """The kept customer's 联系人/联系电话 may come from a merged-away customer: its primary
+    contact becomes the contact carrying them (the phone's customer's primary first), or a new
+    one when none does, so the primary contact always mirrors them (SPEC §5.3) and no contact's
+    data is overwritten."""
+    from .services import primary_contact_for
+
+    name, phone = kept.contact_name, kept.contact_phone
+    matches = Contact.objects.filter(customer=kept, name=name).filter(
+        Q(mobile=phone) | Q(phone=phone)
+    )
+    chosen = (
+        matches.filter(pk=source_primary_id).first() if source_primary_id is not None else None
+    ) or matches.order_by("-is_primary", "id").first()
+    demote = Contact.objects.filter(customer=kept, is_primary=True)
+    if chosen is not None:
+        demote = demote.exclude(pk=chosen.pk)
+    demote.update(is_primary=False)
+    if chosen is None:
+        primary_contact_for(kept).save()
+    elif not chosen.is_primary:
+        Contact.objects.filter(pk=chosen.pk).update(is_primary=True)
+
+
+def _merge_shares(actor, kept: Customer, old_owner_id: int | None, others: list[Customer]):
+    """Shares follow ownership (SPEC §1): when the kept customer's owner changes, its shares end;
+    a merged-away customer's shares move to the kept one only when it had the kept one's (new)
+    owner, and end otherwise. Returns the change-log rows of the ended shares."""
+    ended = {o.pk: o.name for o in others if o.owner_id != kept.owner_id}
+    if kept.owner_id != old_owner_id:
+        ended[kept.pk] = kept.name
+    entries = pool_rules.end_shares(actor=actor, customers=ended)
+    carried = [o.pk for o in others if o.pk not in ended]
+    if carried:
+        existing = set(
+            CustomerShare.objects.filter(customer=kept).values_list("user_id", flat=True)
+        )
+        new = {}
+        for share in CustomerShare.objects.filter(customer_id__in=carried).order_by("id"):
+            if share.user_id not in existing and share.user_id != kept.owner_id:
+                new.setdefault(share.user_id, share.shared_by_id)
+        CustomerShare.objects.bulk_create(
+            CustomerShare(customer=kept, user_id=user_id, shared_by_id=by)
+            for user_id, by in new.items()
+        )
+        memo.clear()
+    return entries

@@ -151,7 +151,14 @@ def _sync_primary_contact(customer: Customer) -> None:
     contact.save(update_fields=["name", "mobile", "phone"])
 
 
-@transaction.atomic
+def warn_duplicates(*, actor: User, data: dict[str, Any]) -> None:
+    """The duplicate warning of a new customer's data, for callers that create one inside their
+    own transaction (lead conversion): call it before that transaction opens, so that the 查重
+    it counts and logs is not rolled back with a save it stops."""
+    cleaned = clean_customer_data(data)
+    _check_duplicates(cleaned, actor=actor, exclude_id=None, changed={"name", "contact_phone"})
+
+
 def customer_create(
     *,
     actor: User,
@@ -160,15 +167,28 @@ def customer_create(
     confirm_duplicates: bool = False,
     owner: User | None = None,
 ) -> Customer:
-    """Create a customer; the creator becomes its owner unless ``owner`` says otherwise."""
-    authorize(actor, "add", Customer(owner=owner or actor))
+    """Create a customer; the creator becomes its owner unless ``owner`` says otherwise.
+
+    The checks that only read come first, the duplicate warning (a 查重 counted against the
+    actor's quota and logged) before the transaction opens, so a save it stops still counts;
+    then the insert, atomic, with 拥有上限 checked again under a lock of the owner."""
+    target = owner or actor
+    authorize(actor, "add", Customer(owner=target))
     cleaned = clean_customer_data(data)
-    if owner is not None or actor is not None:
-        pool_rules.check_ownership_limit(owner or actor, 1)
+    if target is not None:
+        pool_rules.check_ownership_limit(target, 1)
     _check_credit_code(cleaned["credit_code"], None)
     if not confirm_duplicates:
         _check_duplicates(cleaned, actor=actor, exclude_id=None, changed={"name", "contact_phone"})
-    customer = Customer(creator=actor, owner=owner or actor)
+    return _insert_customer(actor=actor, owner=target, cleaned=cleaned, data=data, files=files)
+
+
+@transaction.atomic
+def _insert_customer(*, actor, owner, cleaned: dict, data: dict, files) -> Customer:
+    if owner is not None:
+        pool_rules.lock_users([owner.pk])  # parallel creates and claims count one after another
+        pool_rules.check_ownership_limit(owner, 1)
+    customer = Customer(creator=actor, owner=owner)
     for field in SIMPLE_FIELDS:
         if field in cleaned:
             setattr(customer, field, cleaned[field])
@@ -186,7 +206,6 @@ def customer_create(
     return customer
 
 
-@transaction.atomic
 def customer_update(
     *,
     actor: User,
@@ -197,8 +216,28 @@ def customer_update(
     confirm_duplicates: bool = False,
     partial: bool = False,
 ) -> Customer:
-    """Update with optimistic locking: a stale ``version`` is refused and nothing is written."""
-    current = Customer.objects.select_for_update().filter(pk=customer.pk).first()
+    """Update with optimistic locking: a stale ``version`` is refused and nothing is written.
+
+    Like :func:`customer_create`, the duplicate warning (a counted, logged 查重) runs before the
+    transaction; the locked re-read inside refuses anything that changed meanwhile."""
+    stored = _checked_for_update(actor=actor, pk=customer.pk, version=version)
+    cleaned = clean_customer_data(data, partial=partial)
+    if "credit_code" in cleaned:
+        _check_credit_code(cleaned["credit_code"], stored.pk)
+    changed: set[str] = {
+        f for f in ("name", "contact_phone") if f in cleaned and cleaned[f] != getattr(stored, f)
+    }
+    if changed and not confirm_duplicates:
+        _check_duplicates(cleaned, actor=actor, exclude_id=stored.pk, changed=changed)
+    return _save_update(
+        actor=actor, pk=stored.pk, version=version, cleaned=cleaned, data=data, files=files
+    )
+
+
+def _checked_for_update(*, actor: User, pk: int, version: int | None, lock: bool = False):
+    """The stored customer, refused unless ``actor`` may change it at ``version``."""
+    rows = Customer.objects.select_for_update() if lock else Customer.objects
+    current = rows.filter(pk=pk).first()
     if current is None:
         raise NotFound("客户不存在或无权查看")
     authorize(actor, "change", current)
@@ -208,15 +247,13 @@ def customer_update(
         raise Conflict(
             STALE_MESSAGE, code="stale_version", extra={"current_version": current.version}
         )
-    cleaned = clean_customer_data(data, partial=partial)
+    return current
+
+
+@transaction.atomic
+def _save_update(*, actor, pk: int, version, cleaned: dict, data: dict, files) -> Customer:
+    current = _checked_for_update(actor=actor, pk=pk, version=version, lock=True)
     before = _customer_snapshot(current)
-    if "credit_code" in cleaned:
-        _check_credit_code(cleaned["credit_code"], current.pk)
-    changed: set[str] = {
-        f for f in ("name", "contact_phone") if f in cleaned and cleaned[f] != getattr(current, f)
-    }
-    if changed and not confirm_duplicates:
-        _check_duplicates(cleaned, actor=actor, exclude_id=current.pk, changed=changed)
     for field in SIMPLE_FIELDS:
         if field in cleaned:
             setattr(current, field, cleaned[field])
@@ -277,7 +314,9 @@ def customers_batch_delete(*, actor: User, ids: list[int]) -> BatchResult:
 
 @transaction.atomic
 def customer_share(*, actor: User, customer: Customer, user_ids: list[int]) -> list[User]:
-    """Replace the list of colleagues a customer is shared with (read access)."""
+    """Replace the list of colleagues a customer is shared with (read access). The customer's
+    row is locked: a share cannot slip in beside an owner change (which ends the shares)."""
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
     authorize(actor, "share", customer)
     wanted = list(dict.fromkeys(user_ids))
     users = list(User.objects.filter(pk__in=wanted, is_active=True))

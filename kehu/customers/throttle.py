@@ -22,9 +22,7 @@ Why the log table counts, not django-ratelimit's cache counters
   django-ratelimit's own system check flags LocMemCache ("not a shared cache"), FileBasedCache
   and DatabaseCache ("no atomic increment"): the embedded deployment (SQLite, no Redis, SPEC
   §12.3) has no cache it supports. Redis exists only in production.
-- DatabaseCache would also miss the very requests that leak: the save-time warning is raised
-  inside ``customer_create``/``customer_update``'s transaction, and a counter written there is
-  rolled back with the refused save.
+- DatabaseCache counters would be written in the caller's transaction like any other row.
 - The log is required anyway, lives in the database every worker and app server shares, works
   alike on SQLite and PostgreSQL, and needs no dependency, cache alias or ``createcachetable``.
   The count is one range scan of the index (user, refused_by, created_at): at most ``day``
@@ -35,12 +33,11 @@ Correctness
 - Concurrency: the count and the insert share one transaction serialised per user — on
   PostgreSQL by ``pg_advisory_xact_lock``, on SQLite by its single writer (``BEGIN IMMEDIATE``) —
   so parallel requests of one user cannot all read "29" and all pass.
-- Rollback: inside a caller's transaction (the save-time warning) the rows are written there
-  (kept when the save commits) and also remembered; when the request ends (``request_finished``;
-  outside requests, at the thread's next check) a remembered row that a rollback removed is
-  written again, with its report. So a refused save and a save stopped by the warning still
-  count and stay logged. Until its request ends such a row is not yet visible to the same user's
-  parallel requests: the quota can be exceeded by that user's concurrent saves, no more.
+- Rollback: the check writes its row in its own short transaction, so callers run it before
+  they open theirs — ``customer_create``/``customer_update`` and ``lead_convert`` warn about
+  duplicates first and save afterwards — and a save the warning (or the quota) stops still
+  counts and stays logged. Called inside a transaction that is rolled back, the row would go
+  with it: don't.
 - A flood: a refusal stands until time frees a slot (other workers can only add checks), so it
   is remembered in the cache with its end; until then a refused request costs one INSERT (its
   log row) and no count. A shortcut only — the database decides — so LocMemCache is enough.
@@ -48,29 +45,22 @@ Correctness
 
 from __future__ import annotations
 
-import logging
-import threading
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.signals import request_finished
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from kehu.audit.models import Action
 from kehu.audit.services import record_change
 from kehu.core.errors import ApplicationError
-from kehu.core.middleware import current_request_id
 
 from .dedupe import DuplicateMatch, find_duplicates
 from .masking import mask_phone
 from .models import DuplicateCheckLog, DuplicateCheckSource
-
-logger = logging.getLogger(__name__)
 
 DEFAULT_LIMITS = {"minute": 30, "day": 300}
 WINDOWS = ("minute", "day")
@@ -128,8 +118,6 @@ def duplicate_check(
         )
     if source not in DuplicateCheckSource.values:
         raise ValueError(f"unknown duplicate-check source: {source}")
-    _flush_own()
-    nested = in_caller_transaction()
     now = timezone.now()
     current = limits()
     fields: dict[str, Any] = {
@@ -142,7 +130,7 @@ def duplicate_check(
     }
     report = None
     matches: list[DuplicateMatch] = []
-    # No savepoint: on any error the whole block (and a caller's transaction) is abandoned anyway.
+    # No savepoint: on a database error the caller's transaction is abandoned anyway.
     with transaction.atomic(savepoint=False):
         window = _refused_until_later(actor.pk, now, current)
         if not window:
@@ -160,8 +148,6 @@ def duplicate_check(
             )
             fields["matches"] = len(matches)
         _write(fields, report)
-    if nested:
-        _remember(fields, report)
     if window:
         raise DuplicateCheckThrottled(limit_message(current), extra={"limits": current})
     return matches
@@ -273,75 +259,3 @@ def _write(fields: dict[str, Any], report: dict[str, Any] | None) -> DuplicateCh
             message=report["message"],
         )
     return row
-
-
-_pending = threading.local()
-
-
-def in_caller_transaction() -> bool:
-    """Inside an atomic block of a caller, whose rollback would take our rows with it. A test
-    case's own wrapping transaction is not a caller's (Django's durable-atomic check ignores it
-    the same way)."""
-    return any(
-        not getattr(block, "_from_testcase", False)
-        for block in transaction.get_connection().atomic_blocks
-    )
-
-
-def _remember(fields: dict[str, Any], report: dict[str, Any] | None) -> None:
-    rows = getattr(_pending, "rows", None)
-    if rows is None:
-        rows = _pending.rows = []
-    rows.append((current_request_id(), fields, report))
-
-
-def _flush(belongs: Callable[[str | None], bool]) -> None:
-    """Write again the remembered rows ``belongs`` selects (by their request id) that a rollback
-    removed; kept ones are found and skipped."""
-    rows = getattr(_pending, "rows", None)
-    if not rows or in_caller_transaction():
-        return
-    chosen = [row for row in rows if belongs(row[0])]
-    if not chosen:
-        return
-    _pending.rows = [row for row in rows if not belongs(row[0])]
-    try:
-        with transaction.atomic():
-            for _request_id, fields, report in chosen:
-                kept = DuplicateCheckLog.objects.filter(
-                    user_id=fields["user_id"],
-                    created_at=fields["created_at"],
-                    source=fields["source"],
-                ).exists()
-                if not kept:
-                    _write(fields, report)
-    except DatabaseError:
-        logger.exception("查重记录补写失败")
-
-
-def flush_pending() -> None:
-    """Write again every remembered row a rollback removed (outside any caller's transaction)."""
-    _flush(lambda _request_id: True)
-
-
-def _flush_own() -> None:
-    """Before a check: the rows this request (or, outside requests, this thread) left."""
-    current = current_request_id()
-    _flush(lambda request_id: request_id == current)
-
-
-def _flush_finished_requests(**_signal_kwargs) -> None:
-    """When a request ends: the rows of requests (this thread serves one at a time). Rows
-    remembered outside any request (a test calling a service, a command) wait for the thread's
-    next check: a test's rows never land in the next test's database."""
-    _flush(lambda request_id: request_id is not None)
-
-
-def discard_pending() -> None:
-    """Forget remembered rows (tests)."""
-    _pending.rows = []
-
-
-request_finished.connect(
-    _flush_finished_requests, dispatch_uid="kehu.customers.throttle.flush_pending"
-)

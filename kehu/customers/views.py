@@ -12,7 +12,7 @@ from kehu.core import views as generic
 from kehu.core.attachments import attachment_for_download, attachments_of
 from kehu.core.errors import ApplicationError
 from kehu.core.htmx import saved_response
-from kehu.org.authz import can
+from kehu.org.authz import authorize, can
 from kehu.pool.rules import days_left
 
 from . import filters, forms, masking, selectors, services, tables, throttle
@@ -28,7 +28,7 @@ class CustomerListView(generic.ObjectListView):
     table_class = tables.CustomerTable
     tabs = [generic.Tab(k, v) for k, v in selectors.TABS.items()]
     bulk_actions = [  # the seed's 操作 menu: 转移客户, 放入公海, 批量删除 (+ 合并客户)
-        generic.BulkAction("转移客户", "customer_transfer", "customers.change_customer"),
+        generic.BulkAction("转移客户", "customer_transfer", "customers.transfer_customer"),
         generic.BulkAction("放入公海", "customer_release", "customers.release_customer"),
         generic.BulkAction("合并客户", "customer_merge", "customers.merge_customer"),
         generic.BulkAction(
@@ -136,15 +136,9 @@ class CustomerDetailView(LoginRequiredMixin, View):
 
     @staticmethod
     def get_customer(request, pk) -> tuple:
-        """``(customer, in_pool)``: a private customer the user sees, else a pool customer of a
-        pool the user may browse (SPEC §3, masked and read-only), else the one 404."""
-        from kehu.core.errors import NotFound
-        from kehu.pool.selectors import pool_customer_get
+        from kehu.pool.selectors import customer_or_pool_get
 
-        try:
-            return selectors.customer_get(user=request.user, pk=pk), False
-        except NotFound:
-            return pool_customer_get(user=request.user, pk=pk), True
+        return customer_or_pool_get(user=request.user, pk=pk)
 
     @staticmethod
     def allowed(user, customer) -> dict[str, bool]:
@@ -155,7 +149,10 @@ class CustomerDetailView(LoginRequiredMixin, View):
 
         contact = Contact(customer=customer)
         return {
-            **{a: can(user, a, customer) for a in ("change", "share", "release", "lock", "delete")},
+            **{
+                a: can(user, a, customer)
+                for a in ("change", "share", "transfer", "release", "lock", "delete")
+            },
             "add_contact": can(user, "add", contact),
             "change_contact": can(user, "change", contact),
             "delete_contact": can(user, "delete", contact),
@@ -252,7 +249,9 @@ class CustomerShareView(generic.KehuViewMixin, View):
     permission_required = "customers.share_customer"
 
     def get_customer(self, request, pk):
-        return selectors.customer_get(user=request.user, pk=pk)
+        customer = selectors.customer_get(user=request.user, pk=pk)
+        authorize(request.user, "share", customer)
+        return customer
 
     def get(self, request, pk):
         customer = self.get_customer(request, pk)
@@ -264,7 +263,7 @@ class CustomerShareView(generic.KehuViewMixin, View):
     def post(self, request, pk):
         customer = self.get_customer(request, pk)
         form = forms.ShareForm(request.POST)
-        error = ""
+        error, status = "", 400
         if form.is_valid():
             try:
                 services.customer_share(
@@ -273,14 +272,14 @@ class CustomerShareView(generic.KehuViewMixin, View):
                     user_ids=[u.pk for u in form.cleaned_data["users"]],
                 )
             except ApplicationError as exc:
-                error = exc.message
+                error, status = exc.message, exc.status
             else:
                 return saved_response(message="已更新分享")
         return render(
             request,
             "customers/htmx/share_modal.html",
             {"form": form, "customer": customer, "error": error},
-            status=400,
+            status=status,
         )
 
 

@@ -9,9 +9,11 @@ from kehu.core import views as generic
 from kehu.core.errors import ApplicationError
 from kehu.core.htmx import saved_response
 from kehu.customers.selectors import customer_get
+from kehu.org.authz import authorize
 
 from . import filters, selectors, services, tables
 from .forms import FollowUpForm
+from .models import FollowUp
 
 
 class FollowUpListView(generic.ObjectListView):
@@ -35,9 +37,11 @@ class FollowUpAddView(generic.KehuViewMixin, View):
 
     def customer(self, request, pk):
         try:
-            return customer_get(user=request.user, pk=pk)
+            customer = customer_get(user=request.user, pk=pk)
         except ApplicationError as exc:
             raise Http404 from exc
+        authorize(request.user, "add", FollowUp(customer=customer))  # seeing is not following up
+        return customer
 
     def render(self, request, customer, form, error="", status=200):
         return render(

@@ -10,8 +10,10 @@ from ninja.files import UploadedFile
 from ninja.responses import Status
 
 from kehu.core.api import Id
-from kehu.core.errors import ApplicationError, Forbidden, NotFound
+from kehu.core.errors import ApplicationError
+from kehu.customers.models import Customer
 from kehu.customers.schemas import ErrorOut
+from kehu.org.authz import authorize
 
 from . import services
 from .models import ImportJob
@@ -49,10 +51,7 @@ def _xlsx(content: bytes, filename: str) -> HttpResponse:
 
 
 def _job(request, job_id: int) -> ImportJob:
-    job = ImportJob.objects.filter(pk=job_id).first()
-    if job is None or (job.created_by_id != request.user.pk and not request.user.is_admin):
-        raise NotFound("导入任务不存在")
-    return job
+    return services.import_job_get(user=request.user, pk=job_id)
 
 
 @router.get("/customers/import-template", response={200: None, 401: ErrorOut})
@@ -74,6 +73,7 @@ def create_import(
     """Upload and preview: counts of valid, invalid and duplicate rows before confirming.
 
     `user_ids`: repeat the field or give comma-separated ids."""
+    authorize(request.user, "import", Customer)
     ids: list[Id] = []
     for raw in request.POST.getlist("user_ids"):
         for part in str(raw).replace("，", ",").split(","):
@@ -122,6 +122,4 @@ def import_errors(request, job_id: int):
 @router.get("/customers/export", response={200: None, **ERRORS})
 def export(request, tab: str = "all"):
     """The filtered list (`tab=pool` for the pool) as .xlsx, masked where the UI masks."""
-    if not request.user.has_perm("customers.export_customer"):
-        raise Forbidden()
     return export_response(request)

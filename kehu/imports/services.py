@@ -22,7 +22,7 @@ from kehu.audit.models import Action
 from kehu.audit.services import record_change
 from kehu.basics.models import DictEntry, DictKind, Region
 from kehu.core import memo
-from kehu.core.errors import ApplicationError, Forbidden
+from kehu.core.errors import ApplicationError, Forbidden, NotFound
 from kehu.customers.dedupe import normalize_name
 from kehu.customers.models import Contact, Customer
 from kehu.customers.services import primary_contact_for
@@ -415,6 +415,16 @@ def preview(job: ImportJob) -> None:
 
 # ---------------------------------------------------------------------------------------------
 # Confirm and run
+
+
+def import_job_get(*, user, pk: int) -> ImportJob:
+    """An import job its creator (or an admin) follows; the import permission comes first, then
+    another user's job answers as a missing one."""
+    authorize(user, "import", Customer)
+    job = ImportJob.objects.filter(pk=pk).first()
+    if job is None or (job.created_by_id != user.pk and not user.is_admin):
+        raise NotFound("导入任务不存在")
+    return job
 
 
 @transaction.atomic

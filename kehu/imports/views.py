@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views import View
 
+from kehu.core import views as generic
 from kehu.core.errors import ApplicationError
 from kehu.customers.filters import CustomerFilterSet
 from kehu.customers.models import Customer
@@ -35,10 +35,7 @@ def xlsx_response(content: bytes, filename: str) -> HttpResponse:
 
 
 def job_for(user, pk) -> ImportJob:
-    job = ImportJob.objects.filter(pk=pk).first()
-    if job is None or (job.created_by_id != user.pk and not user.is_admin):
-        raise Http404
-    return job
+    return services.import_job_get(user=user, pk=pk)
 
 
 class ImportTemplateView(LoginRequiredMixin, View):
@@ -48,10 +45,10 @@ class ImportTemplateView(LoginRequiredMixin, View):
         return xlsx_response(template_workbook(), quote("客户导入模板.xlsx"))
 
 
-class ImportStartView(LoginRequiredMixin, View):
+class ImportStartView(generic.KehuViewMixin, View):
+    permission_required = "customers.import_customer"
+
     def get(self, request):
-        if not request.user.has_perm("customers.import_customer"):
-            raise PermissionDenied
         initial = {"target": request.GET.get("target", "users"), "users": [request.user]}
         return render(
             request,

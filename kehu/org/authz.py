@@ -72,6 +72,33 @@ def permission_for(model: type[models.Model] | models.Model, action: str) -> str
     return f"{opts.app_label}.{action}_{opts.model_name}"
 
 
+def is_owned(obj: models.Model) -> bool:
+    """Records of SPEC §1's data scope: they have an owner (a customer, a lead) or hang on a
+    customer or lead (contacts, follow-ups, documents). Settings (users, departments, roles,
+    dictionaries, pools) are not: for them the permission alone decides."""
+    return any(
+        hasattr(obj, "owner_id") if path == "owner" else getattr(type(obj), path, None) is not None
+        for path in ("owner", "customer", "lead")
+    )
+
+
+def refusal_message(permission: str) -> str:
+    """ "没有转移客户的权限" for ``customers.transfer_customer``: the Chinese refusal of a missing
+    permission, for views that check one before any object is read."""
+    from django.apps import apps
+
+    app_label, _, codename = permission.partition(".")
+    action, _, model_name = codename.partition("_")
+    if action in ACTION_LABELS:
+        try:
+            model = apps.get_model(app_label, model_name)
+        except LookupError:
+            model = None
+        if model is not None:
+            return f"没有{ACTION_LABELS[action]}{model._meta.verbose_name}的权限"
+    return "没有权限执行此操作"
+
+
 def owner_id_of(obj: models.Model) -> int | None:
     """The owner whose records ``obj`` belongs to: its own owner, else its customer's, else its
     lead's; ``None`` for pool customers and ownerless objects."""
@@ -95,7 +122,7 @@ def can(user, action: str, target: type[models.Model] | models.Model) -> bool:
     """May ``user`` do ``action`` on ``target`` (a model, or an object it already sees)."""
     if not has_permission(user, action, target):
         return False
-    if isinstance(target, type) or action in OWNERLESS_ACTIONS:
+    if isinstance(target, type) or action in OWNERLESS_ACTIONS or not is_owned(target):
         return True
     if action == "add" and target.pk is None and owner_id_of(target) is None:
         return _has_no_parent(target)

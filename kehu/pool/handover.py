@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
-from kehu.audit.models import Action, ChangeLog
-from kehu.audit.services import record_change
+from kehu.audit.models import Action
+from kehu.audit.services import change_entry, record_change, record_changes
+from kehu.core import memo
 from kehu.core.errors import ApplicationError, Forbidden
 from kehu.customers.models import Customer, CustomerShare
 from kehu.org.models import User
@@ -19,7 +21,8 @@ def handover_user(
     *, actor: User, user: User, successor: User | None, customers_to_pool: bool = False
 ) -> dict[str, int]:
     """Deactivate ``user``; its customers go to ``successor`` (or to the pool), its leads to the
-    successor; shares it held are dropped. Returns a summary of what moved."""
+    successor. The handed customers' shares end (logged per customer, like any owner change),
+    and the shares the user received are dropped. Returns a summary of what moved."""
     if not actor.is_admin:
         raise Forbidden("只有管理员可以办理离职交接")
     if user.pk == actor.pk:
@@ -46,28 +49,35 @@ def handover_user(
         action, after = Action.TO_POOL, {"owner": None, "pool": pool.name}
     else:
         Customer.objects.filter(pk__in=ids).update(
-            owner=successor, previous_owner=user, claimed_at=now, is_locked=False
+            owner=successor,
+            previous_owner=user,
+            claimed_at=now,
+            is_locked=False,
+            version=F("version") + 1,
         )
         rules.refresh_return_due(ids)
         action, after = Action.TRANSFER, {"owner": successor.display_name}
-    ChangeLog.objects.bulk_create(
-        [
-            ChangeLog(
-                actor=actor,
-                actor_name=actor.display_name,
-                action=action,
-                object_type="customers.customer",
-                object_id=pk,
-                object_repr=name[:200],
-                changes={"owner": [user.display_name, after["owner"]]},
-                message=f"离职交接：{user.display_name}",
-            )
-            for pk, name in customers
-        ],
-        batch_size=1000,
-    )
+    message = f"离职交接：{user.display_name}"
+    entries = [
+        change_entry(
+            actor=actor,
+            action=action,
+            object_type="customers.customer",
+            object_id=pk,
+            object_repr=name,
+            before={"owner": user.display_name},
+            after=after,
+            message=message,
+        )
+        for pk, name in customers
+    ]
+    # The handed customers' shares were the leaving owner's choice: they end (SPEC §1).
+    entries += rules.end_shares(actor=actor, customers=dict(customers))
+    record_changes(entries)
     moved_leads = leads.update(owner=successor) if successor else 0
+    # Shares the leaving user received go too (nobody reads through a deactivated account).
     shares = CustomerShare.objects.filter(user=user).delete()[0]
+    memo.clear()
     user.is_active = False
     user.save(update_fields=["is_active"])
     summary = {"customers": len(ids), "leads": moved_leads, "shares": shares}

@@ -75,6 +75,50 @@ def into_pool(owner, now: datetime) -> dict:
     }
 
 
+SHARES_ENDED = "负责人变更，结束分享"
+
+
+def end_shares(*, actor, customers: dict[int, str]) -> list:
+    """An owner change ends the customer's shares (SPEC §1): whom to share with was the old
+    owner's choice, and the new owner could neither see nor revoke it.
+
+    ``customers`` maps the customers changing owner to their names. Their CustomerShare rows go
+    in one DELETE (after one SELECT: at most three queries whatever the batch); the answer is one
+    unsaved change-log row per customer that had shares (``shared_with`` before → ``[]``), for
+    the caller's ``record_changes``. Call it inside the transaction that changes the owner."""
+    from kehu.audit.models import Action
+    from kehu.audit.services import change_entry
+    from kehu.customers.models import CustomerShare
+
+    if not customers:
+        return []
+    shared: dict[int, list[int]] = {}
+    rows = (
+        CustomerShare.objects.filter(customer_id__in=list(customers))
+        .order_by("customer_id", "user_id")
+        .values_list("customer_id", "user_id")
+    )
+    for customer_id, user_id in rows:
+        shared.setdefault(customer_id, []).append(user_id)
+    if not shared:
+        return []
+    CustomerShare.objects.filter(customer_id__in=list(shared)).delete()
+    memo.clear()  # a bulk delete may skip the per-row signals that clear the memoised shares
+    return [
+        change_entry(
+            actor=actor,
+            action=Action.SHARE,
+            object_type="customers.customer",
+            object_id=pk,
+            object_repr=customers[pk],
+            before={"shared_with": user_ids},
+            after={"shared_with": []},
+            message=SHARES_ENDED,
+        )
+        for pk, user_ids in shared.items()
+    ]
+
+
 def pool_for_user(user) -> Pool:
     return pool_for_department(getattr(user, "department_id", None))
 
@@ -101,6 +145,54 @@ def owned_count(user, pool: Pool) -> int:
     if not pool.count_won_in_limit:
         qs = qs.exclude(status="won")
     return qs.count()
+
+
+def lock_users(user_ids) -> None:
+    """Lock these users' rows until the transaction ends, in id order (two lockers of the same
+    users cannot deadlock). Whatever gives customers to a user — claim, transfer, lock — takes
+    it before counting what the user has (拥有上限, 每日领取上限, 锁定上限), so two operations
+    cannot both pass on the same count. Take it before locking customers. SQLite has no row
+    locks; its writers serialise anyway.
+
+    FOR NO KEY UPDATE on PostgreSQL: lockers still serialise, but rows that merely reference the
+    user (its customers, claims, log rows) are written by others without waiting."""
+    from django.db import connection
+
+    from kehu.org.models import User
+
+    ids = sorted({pk for pk in user_ids if pk is not None})
+    if not ids:
+        return
+    no_key = connection.features.has_select_for_no_key_update
+    list(
+        User.objects.select_for_update(no_key=no_key)
+        .filter(pk__in=ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def owned_counts(users) -> dict[int, int]:
+    """:func:`owned_count` of several users in one query (each by its own pool's rule)."""
+    from django.db.models import Count
+
+    from kehu.customers.models import Customer
+
+    users = list(users)
+    if not users:
+        return {}
+    rows = {
+        row["owner_id"]: row
+        for row in Customer.objects.filter(owner_id__in=[u.pk for u in users])
+        .order_by()
+        .values("owner_id")
+        .annotate(total=Count("pk"), not_won=Count("pk", filter=~Q(status="won")))
+    }
+    counts = {}
+    for user in users:
+        row = rows.get(user.pk) or {"total": 0, "not_won": 0}
+        counts[user.pk] = row["total"] if pool_for_user(user).count_won_in_limit else row["not_won"]
+    return counts
 
 
 def check_ownership_limit(user, adding: int = 1, *, owned: int | None = None) -> None:

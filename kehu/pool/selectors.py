@@ -87,3 +87,15 @@ def pool_customer_log(*, user, customer: Customer, limit: int = 50) -> list:
         .order_by("-id")[:limit]
     )
     return mask_log_entries(rows)
+
+
+def customer_or_pool_get(*, user, pk: int) -> tuple[Customer, bool]:
+    """``(customer, in_pool)`` for the portrait and ``GET /api/v1/customers/{id}``: a private
+    customer the user sees, else a pool customer of a pool the user browses (SPEC §3: masked,
+    read-only), else the one 404."""
+    from kehu.customers.selectors import customer_get
+
+    try:
+        return customer_get(user=user, pk=pk), False
+    except NotFound:
+        return pool_customer_get(user=user, pk=pk), True

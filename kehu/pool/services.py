@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import F
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from kehu.audit.models import Action
@@ -20,22 +21,19 @@ from kehu.core.errors import ApplicationError, Forbidden, NotFound
 from kehu.core.services import BatchResult, run_batch
 from kehu.customers.models import Customer
 from kehu.customers.selectors import visible_customers
+from kehu.org.authz import authorize, can, has_permission
 from kehu.org.models import User
-from kehu.org.scope import can_manage_owner
 
 from . import rules
 from .allocation import allocate
 from .models import CustomerClaim, Pool
 
 ALREADY_CLAIMED = "已被他人领取"
+NOT_VISIBLE = "客户不存在或无权查看"
 
 
 def _owner_name(user) -> str | None:
     return user.display_name if user else None
-
-
-def _log(actor, customer, action, *, before_owner, after_owner, pool=None, message=""):
-    _log_entry(actor, customer, action, before_owner, after_owner, pool, message).save()
 
 
 def _log_entry(actor, customer, action, before_owner, after_owner, pool=None, message=""):
@@ -53,16 +51,20 @@ def release_customers(*, actor: User, ids: list[int], reason: str = "") -> Batch
     """放入公海: owner becomes empty, previous owner kept; the owner, someone whose scope covers
     the owner, or an admin may do it. The customer goes to its owner's department's pool.
 
+    The customers' shares end (:func:`rules.end_shares`: they were the old owner's choice).
+
     One pass for the whole batch: the visible customers are read and locked in one query, then
-    updated with one UPDATE per previous owner (their pool and ``previous_owner`` differ) and
-    logged in one INSERT."""
+    updated with one UPDATE per previous owner (their pool and ``previous_owner`` differ), their
+    shares ended in one DELETE and everything logged in one INSERT."""
     reason = (reason or "").strip()[:200]
     message = f"放入公海：{reason}" if reason else "放入公海"
     now = timezone.now()
     wanted = list(dict.fromkeys(ids))
     reasons: dict[int, str] = {}
     with memo.scope(), transaction.atomic():
-        locked = visible_customers(actor).filter(pk__in=wanted).select_related("owner")
+        locked = (
+            visible_customers(actor).filter(pk__in=wanted).select_related("owner").order_by("pk")
+        )
         if connection.features.has_select_for_update_of:
             locked = locked.select_for_update(of=("self",))
         else:
@@ -72,9 +74,13 @@ def release_customers(*, actor: User, ids: list[int], reason: str = "") -> Batch
         for pk in wanted:
             customer = found.get(pk)
             if customer is None:
-                reasons[pk] = "客户不存在或无权查看"
-            elif not can_manage_owner(actor, customer.owner_id):
-                reasons[pk] = "只有负责人、其上级或管理员可以将客户放入公海"
+                reasons[pk] = NOT_VISIBLE
+            elif not can(actor, "release", customer):
+                reasons[pk] = (
+                    "只有负责人、其上级或管理员可以将客户放入公海"
+                    if has_permission(actor, "release", customer)
+                    else "没有放入公海的权限"
+                )
             else:
                 by_owner.setdefault(customer.owner_id, []).append(pk)
         entries = []
@@ -86,6 +92,10 @@ def release_customers(*, actor: User, ids: list[int], reason: str = "") -> Batch
                 _log_entry(actor, found[pk], Action.TO_POOL, owner, None, fields["pool"], message)
                 for pk in pks
             ]
+        entries += rules.end_shares(
+            actor=actor,
+            customers={pk: found[pk].name for pks in by_owner.values() for pk in pks},
+        )
         record_changes(entries)
     result = BatchResult(done=[pk for pk in wanted if pk not in reasons])
     for pk in wanted:
@@ -94,20 +104,33 @@ def release_customers(*, actor: User, ids: list[int], reason: str = "") -> Batch
     return result
 
 
+def _claimed_reason(actor: User, customer: Customer) -> str:
+    """Why a private customer cannot be claimed, revealing nothing the claimer could not know:
+    one that has been in a pool the claimer browses was public, so 已被他人领取 tells nothing
+    new; one that never was answers like a missing id (no existence oracle)."""
+    if customer.owner_id == actor.pk:
+        return "已是您的客户"
+    return ALREADY_CLAIMED if customer.pooled_at is not None else NOT_VISIBLE
+
+
 def claim_customers(*, actor: User, ids: list[int]) -> BatchResult:
     """领取: exactly one claimer wins a customer and the others are told 已被他人领取.
 
-    One pass for the whole batch: read the customers, check visibility, limits and the cooldown
-    per customer in memory, then lock those still ownerless (``SELECT … FOR UPDATE WHERE
-    owner IS NULL``: a claimer that waited for another's lock re-reads the row and no longer
-    finds it free), give them to the claimer in one UPDATE and write the claim and change-log
-    rows in one INSERT each. A constant number of queries whatever the batch size.
+    One pass for the whole batch: lock the claimer's own row first, so that one user's parallel
+    claims serialise and each counts what the previous ones stored (拥有上限, 每日领取上限 hold
+    under concurrency; claims by different users do not wait for each other). Then read the
+    customers, check visibility, limits and the cooldown per customer in memory, lock those
+    still ownerless (``SELECT … FOR UPDATE WHERE owner IS NULL``: a claimer that waited for
+    another's lock re-reads the row and no longer finds it free), give them to the claimer in
+    one UPDATE, end any shares left on them and write the claim and change-log rows in one
+    INSERT each. A constant number of queries whatever the batch size.
     """
-    if not actor.has_perm("customers.claim_customer"):
-        raise Forbidden("没有领取公海客户的权限")
+    authorize(actor, "claim", Customer, message="没有领取公海客户的权限")
     wanted = list(dict.fromkeys(ids))
     reasons: dict[int, str] = {}
+    taken: list[int] = []
     with memo.scope(), transaction.atomic():
+        rules.lock_users([actor.pk])
         found = {c.pk: c for c in Customer.objects.filter(pk__in=wanted).select_related("pool")}
         browsable = set(rules.visible_pools(actor).values_list("pk", flat=True))
         default_pk = rules.default_pool().pk
@@ -121,10 +144,10 @@ def claim_customers(*, actor: User, ids: list[int]) -> BatchResult:
         for pk in wanted:
             customer = found.get(pk)
             if customer is None or (customer.pool_id or default_pk) not in browsable:
-                reasons[pk] = "客户不存在或无权查看"
+                reasons[pk] = NOT_VISIBLE
                 continue
             if customer.owner_id is not None:
-                reasons[pk] = ALREADY_CLAIMED
+                reasons[pk] = _claimed_reason(actor, customer)
                 continue
             try:
                 rules.check_ownership_limit(actor, len(candidates) + 1, owned=owned)
@@ -138,6 +161,7 @@ def claim_customers(*, actor: User, ids: list[int]) -> BatchResult:
         free = set(
             Customer.objects.select_for_update()
             .filter(pk__in=candidates, owner__isnull=True)
+            .order_by("pk")
             .values_list("pk", flat=True)
         )
         taken = [pk for pk in candidates if pk in free]
@@ -149,13 +173,17 @@ def claim_customers(*, actor: User, ids: list[int]) -> BatchResult:
             CustomerClaim.objects.bulk_create(
                 CustomerClaim(customer_id=pk, user=actor, pool=found[pk].pool) for pk in taken
             )
+            rules.refresh_return_due(taken)
+            # A pool customer has no shares left normally (release ends them); rows from before
+            # that rule, or written meanwhile, must not outlive the new owner's claim.
+            entries = rules.end_shares(actor=actor, customers={pk: found[pk].name for pk in taken})
             record_changes(
                 [
                     _log_entry(actor, found[pk], Action.CLAIM, None, actor, found[pk].pool)
                     for pk in taken
                 ]
+                + entries
             )
-            rules.refresh_return_due(taken)
     result = BatchResult(done=taken)
     for pk in wanted:
         if pk in reasons:
@@ -173,71 +201,115 @@ def transfer_customers(
 ) -> BatchResult:
     """转移 (SPEC §3, §4.3): give customers to one or more employees with the shared allocation.
 
-    A private customer may be transferred by whoever manages its owner; a pool customer needs the
-    transfer permission (managers, admins). Ownership limits are checked per target.
-    Read-only roles (finance, after-sales) may not transfer: it changes the customer.
+    转移 needs the transfer permission (SPEC §13: a permission decides the action; 销售经理 and
+    admins hold it, a role may be given it in 角色); a private customer must also be the actor's
+    to manage (its owner, someone whose scope covers the owner, an admin), a pool customer in a
+    pool the actor browses.
+    Ownership limits are checked per target, under a lock of the targets' rows (taken in id
+    order, before the customers', like a claim) so parallel transfers and claims cannot push a
+    target past 拥有上限. The customers' shares end (they were the old owner's choice).
+
+    One pass for the whole batch, like release and claim: targets locked and read, customers
+    read and locked in one query, one UPDATE per target, shares ended in one DELETE, one log
+    INSERT — a constant number of queries per batch (per target for the UPDATEs).
     """
-    if not actor.has_perm("customers.change_customer"):
-        raise Forbidden("没有转移客户的权限")
+    authorize(actor, "transfer", Customer)
     wanted = list(dict.fromkeys(user_ids or []))
-    targets = list(User.objects.filter(pk__in=wanted, is_active=True))
-    if len(targets) != len(wanted):
-        raise ApplicationError(
-            "目标员工不存在或已停用",
-            code="bad_target",
-            errors={"user_ids": ["目标员工不存在或已停用"]},
-        )
-    targets.sort(key=lambda u: wanted.index(u.pk))
     unique_ids = list(dict.fromkeys(ids))
-    plan = dict(zip(unique_ids, allocate(len(unique_ids), targets, allocation, rng), strict=True))
-    now = timezone.now()
-    adding: dict[int, int] = {}
-
-    def transfer(pk: int) -> None:
-        target = plan[pk]
+    reasons: dict[int, str] = {}
+    by_target: dict[int, list[int]] = {}
+    with memo.scope(), transaction.atomic():
+        rules.lock_users(wanted)
+        targets = list(User.objects.filter(pk__in=wanted, is_active=True))
+        if len(targets) != len(wanted):
+            raise ApplicationError(
+                "目标员工不存在或已停用",
+                code="bad_target",
+                errors={"user_ids": ["目标员工不存在或已停用"]},
+            )
+        targets.sort(key=lambda u: wanted.index(u.pk))
+        plan = dict(
+            zip(unique_ids, allocate(len(unique_ids), targets, allocation, rng), strict=True)
+        )
+        now = timezone.now()
         # of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of the owner join.
-        customer = (
-            Customer.objects.select_for_update(of=("self",))
-            .filter(pk=pk)
-            .select_related("owner")
-            .first()
-        )
-        if customer is None:
-            raise NotFound("客户不存在或无权查看")
-        if customer.owner_id is None:
-            pools = rules.visible_pools(actor)
-            if customer.pool_id is None or not pools.filter(pk=customer.pool_id).exists():
-                raise NotFound("客户不存在或无权查看")
-            if not actor.has_perm("customers.transfer_customer"):
-                raise Forbidden("没有转移公海客户的权限")
+        locked = Customer.objects.filter(pk__in=unique_ids).select_related("owner", "pool")
+        if connection.features.has_select_for_update_of:
+            locked = locked.select_for_update(of=("self",))
         else:
-            if not visible_customers(actor).filter(pk=pk).exists():
-                raise NotFound("客户不存在或无权查看")
-            if not can_manage_owner(actor, customer.owner_id):
-                raise Forbidden("只有负责人、其上级或管理员可以转移该客户")
-        if customer.owner_id == target.pk:
-            raise ApplicationError(f"客户已属于{target.display_name}", code="same_owner")
-        rules.check_ownership_limit(target, adding.get(target.pk, 0) + 1)
-        before = customer.owner
-        Customer.objects.filter(pk=pk).update(
-            owner=target,
-            claimed_at=now,
-            is_locked=False,
-            version=F("version") + 1,
-            previous_owner=before or customer.previous_owner,
+            locked = locked.select_for_update()
+        found = {c.pk: c for c in locked.order_by("pk")}
+        private = [pk for pk, c in found.items() if c.owner_id is not None]
+        visible = set(visible_customers(actor).filter(pk__in=private).values_list("pk", flat=True))
+        pooled = any(c.owner_id is None for c in found.values())
+        browsable = (
+            set(rules.visible_pools(actor).values_list("pk", flat=True)) if pooled else set()
         )
-        adding[target.pk] = adding.get(target.pk, 0) + 1
-        _log(
-            actor,
-            customer,
-            Action.TRANSFER,
-            before_owner=before,
-            after_owner=target,
-            pool=customer.pool if before is None else None,
-        )
-        rules.refresh_return_due([pk])
-
-    return run_batch(unique_ids, transfer)
+        default_pk = rules.default_pool().pk if pooled else None
+        limited = [t for t in targets if rules.pool_for_user(t).max_owned]
+        owned = rules.owned_counts(limited)
+        adding: dict[int, int] = {}
+        for pk in unique_ids:
+            customer, target = found.get(pk), plan[pk]
+            try:
+                if customer is None:
+                    raise NotFound(NOT_VISIBLE)
+                if customer.owner_id is None:
+                    # A pool customer has no owner to manage: the permission (checked above)
+                    # and the pool decide.
+                    if (customer.pool_id or default_pk) not in browsable:
+                        raise NotFound(NOT_VISIBLE)
+                else:
+                    if pk not in visible:
+                        raise NotFound(NOT_VISIBLE)
+                    authorize(actor, "transfer", customer)
+                if customer.owner_id == target.pk:
+                    raise ApplicationError(f"客户已属于{target.display_name}", code="same_owner")
+                rules.check_ownership_limit(
+                    target, adding.get(target.pk, 0) + 1, owned=owned.get(target.pk)
+                )
+            except ApplicationError as exc:
+                reasons[pk] = exc.message
+                continue
+            adding[target.pk] = adding.get(target.pk, 0) + 1
+            by_target.setdefault(target.pk, []).append(pk)
+        done = [pk for pk in unique_ids if pk not in reasons]
+        entries = []
+        for target in targets:
+            pks = by_target.get(target.pk)
+            if not pks:
+                continue
+            # The SET expressions read the row as it was: the old owner becomes previous_owner
+            # (a pool customer keeps its previous owner).
+            Customer.objects.filter(pk__in=pks).update(
+                owner=target,
+                previous_owner=Coalesce(F("owner"), F("previous_owner")),
+                claimed_at=now,
+                is_locked=False,
+                version=F("version") + 1,
+            )
+            for pk in pks:
+                customer = found[pk]
+                entries.append(
+                    _log_entry(
+                        actor,
+                        customer,
+                        Action.TRANSFER,
+                        customer.owner,
+                        target,
+                        customer.pool if customer.owner_id is None else None,
+                    )
+                )
+        if done:
+            rules.refresh_return_due(done)
+        # Last: its DELETE clears the memo (pools, departments) the steps above read.
+        entries += rules.end_shares(actor=actor, customers={pk: found[pk].name for pk in done})
+        record_changes(entries)
+    result = BatchResult(done=done)
+    for pk in unique_ids:
+        if pk in reasons:
+            result.refuse(pk, reasons[pk])
+    return result
 
 
 @transaction.atomic
@@ -245,12 +317,10 @@ def set_locked(*, actor: User, customer_id: int, locked: bool) -> Customer:
     """锁定: a locked customer never returns automatically; each user may lock a limited number."""
     customer = visible_customers(actor).select_for_update().filter(pk=customer_id).first()
     if customer is None:
-        raise NotFound("客户不存在或无权查看")
-    if not can_manage_owner(actor, customer.owner_id) or not actor.has_perm(
-        "customers.change_customer"
-    ):
-        raise Forbidden()
+        raise NotFound(NOT_VISIBLE)
+    authorize(actor, "lock", customer)
     if locked and not customer.is_locked:
+        rules.lock_users([customer.owner_id])  # the owner's lock limit, counted under a lock too
         pool = rules.pool_for_user(customer.owner)
         in_use = Customer.objects.filter(owner_id=customer.owner_id, is_locked=True).count()
         if pool.lock_limit == 0 or in_use >= pool.lock_limit:
@@ -293,7 +363,8 @@ def move_to_pool(*, actor: User, ids: list[int], pool_id: int) -> BatchResult:
 
 
 def return_overdue_customers(*, now=None) -> dict[str, Any]:
-    """The scheduled automatic return: idempotent (a returned customer has no due time left)."""
+    """The scheduled automatic return: idempotent (a returned customer has no due time left).
+    Like a release, it ends the customer's shares."""
     now = now or timezone.now()
     due = Customer.objects.filter(owner__isnull=False, is_locked=False, pool_return_at__lte=now)
     exempt = rules.exempt_ids(due)
@@ -317,14 +388,17 @@ def return_overdue_customers(*, now=None) -> dict[str, Any]:
             fields = rules.into_pool(owner, now)
             pool = fields["pool"]
             Customer.objects.filter(pk=fresh.pk).update(**fields)
-            _log(
+            entry = _log_entry(
                 "系统",
                 fresh,
                 Action.TO_POOL,
-                before_owner=owner,
-                after_owner=None,
-                pool=pool,
-                message=f"自动回收：{fresh.pool_return_rule}",
+                owner,
+                None,
+                pool,
+                f"自动回收：{fresh.pool_return_rule}",
+            )
+            record_changes(
+                [entry, *rules.end_shares(actor="系统", customers={fresh.pk: fresh.name})]
             )
             returned += 1
     return {"returned": returned, "exempt": len(exempt)}

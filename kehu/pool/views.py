@@ -54,7 +54,7 @@ class TransferView(generic.BulkFormActionView):
     title = "转移客户"
     intro = "选择一名或多名目标员工；多名时按分配方式分配。"
     form_class = forms.TransferForm
-    permission_required = "customers.view_customer"
+    permission_required = "customers.transfer_customer"
 
     def run(self, request, ids, form):
         return services.transfer_customers(
@@ -171,6 +171,8 @@ class LockView(generic.KehuViewMixin, View):
                 actor=request.user, customer_id=pk, locked=request.POST.get("locked") == "1"
             )
         except ApplicationError as exc:
+            if exc.status in (403, 404):
+                raise  # the product's 403/404 page: not allowed, or nothing to lock
             messages.error(request, exc.message)
         else:
             messages.success(

@@ -14,7 +14,7 @@ from kehu.basics.models import DictEntry, DictKind
 from kehu.core.errors import ApplicationError, Conflict
 from kehu.core.services import BatchResult, run_batch
 from kehu.customers.selectors import document_customer
-from kehu.customers.services import customer_create
+from kehu.customers.services import customer_create, warn_duplicates
 from kehu.customers.validation import FieldError, clean_dict_entry, clean_phone, clean_text
 from kehu.followups.models import FollowUp
 from kehu.org.authz import authorize
@@ -112,7 +112,6 @@ def lead_mark_invalid(*, actor: User, lead: Lead, reason: str) -> Lead:
     return lead
 
 
-@transaction.atomic
 def lead_convert(
     *,
     actor: User,
@@ -121,13 +120,26 @@ def lead_convert(
     confirm_duplicates: bool = False,
 ):
     """转客户: one customer carrying the lead's fields (plus optional extra fields such as the
-    credit code), its follow-ups move to the customer, and the lead becomes 已转客户."""
-    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    credit code), its follow-ups move to the customer, and the lead becomes 已转客户.
+
+    The duplicate warning runs first, outside the conversion's transaction (its 查重 is counted
+    and logged even when it stops the conversion)."""
+    if not confirm_duplicates:
+        lead = Lead.objects.get(pk=lead.pk)
+        _check_convertible(actor, lead)
+        warn_duplicates(actor=actor, data=_customer_data(lead, extra))
+    return _convert(actor=actor, lead=lead, extra=extra)
+
+
+def _check_convertible(actor: User, lead: Lead) -> None:
     authorize(actor, "change", lead)
     if lead.status == LeadStatus.CONVERTED:
         raise Conflict("该线索已转为客户，不能重复转化", code="already_converted")
     if lead.status == LeadStatus.INVALID:
         raise ApplicationError("无效线索不能转为客户", code="invalid_lead")
+
+
+def _customer_data(lead: Lead, extra: dict[str, Any] | None) -> dict[str, Any]:
     source = lead.source or DictEntry.objects.filter(kind=DictKind.SOURCE, name="线索转化").first()
     data = {
         "name": lead.name,
@@ -138,8 +150,16 @@ def lead_convert(
         "source": str(source.pk) if source else None,
     }
     data.update({k: v for k, v in (extra or {}).items() if v not in (None, "")})
+    return data
+
+
+@transaction.atomic
+def _convert(*, actor: User, lead: Lead, extra: dict[str, Any] | None):
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    _check_convertible(actor, lead)
+    data = _customer_data(lead, extra)
     customer = customer_create(
-        actor=actor, data=data, owner=lead.owner or actor, confirm_duplicates=confirm_duplicates
+        actor=actor, data=data, owner=lead.owner or actor, confirm_duplicates=True
     )
     moved = FollowUp.objects.filter(lead=lead).update(customer=customer)
     if moved:

@@ -122,7 +122,10 @@ def test_detail_and_api_hide_invisible_customers_as_404(world, client_for):
         content_type="application/json",
     )
     assert response.status_code == 404
-    assert client.get(f"/api/v1/customers/{world['P'].pk}").status_code == 404
+    # A pool customer is visible, masked, to whoever browses its pool (SPEC §3).
+    pooled = client.get(f"/api/v1/customers/{world['P'].pk}")
+    assert pooled.status_code == 200 and pooled.json()["in_pool"]
+    assert client_for("service1").get(f"/api/v1/customers/{world['P'].pk}").status_code == 404
 
 
 def test_shared_customer_is_readable_but_not_editable(world, client_for):

@@ -85,18 +85,17 @@ def test_pool_api_is_masked(pool_pair, api_client, username):
 
 
 @pytest.mark.parametrize("username", READERS)
-def test_pool_customer_page_is_masked_and_its_api_detail_not_found(
-    pool_pair, client_for, api_client, username
-):
-    """The portrait opens a pool customer for whoever may browse its pool (SPEC §3), every tab
-    masked; GET /customers/<id> is the private customers' API and keeps answering 404."""
+def test_pool_customer_page_and_api_detail_are_masked(pool_pair, client_for, api_client, username):
+    """The portrait and GET /customers/<id> open a pool customer for whoever may browse its
+    pool (SPEC §3, §10: same visibility and masking), every tab masked."""
     a, _ = pool_pair
     for tab in ("followups", "contacts", "log", "attachments"):
         response = client_for(username).get(f"/customers/{a.pk}/?tab={tab}")
         assert response.status_code == 200
         assert_no_raw(response.content.decode(), f"/customers/{a.pk}/ as {username}")
     response = api_client(username).get(f"/api/v1/customers/{a.pk}")
-    assert response.status_code == 404
+    assert response.status_code == 200
+    assert response.json()["in_pool"] and response.json()["contact_phone"] == "152****8652"
     assert_no_raw(response.content.decode(), f"/api/v1/customers/{a.pk} as {username}")
 
 

@@ -131,12 +131,14 @@ def test_claim_makes_the_claimer_the_owner_and_is_logged(org, make_pool_customer
     assert entry.actor == org["sales2"] and entry.changes["owner"] == [None, "张业务"]
 
 
-def test_claiming_a_private_customer_is_refused(org, make_customer):
+def test_claiming_a_private_customer_is_refused_like_a_missing_one(org, make_customer):
+    """A customer that was never in the pool answers like a missing id: claiming it must not
+    reveal that it exists (the claimer cannot see it)."""
     customer = make_customer("sales1")
     result = claim_customers(actor=org["sales2"], ids=[customer.pk])
     assert result.as_dict() == {
         "done": [],
-        "refused": [{"id": customer.pk, "reason": ALREADY_CLAIMED}],
+        "refused": [{"id": customer.pk, "reason": NOT_VISIBLE}],
     }
     assert owners(customer) == ["sales1"]
     assert not CustomerClaim.objects.exists()
@@ -148,7 +150,7 @@ def test_batch_claim_reports_per_customer(org, make_customer, make_pool_customer
     result = claim_customers(actor=org["sales2"], ids=[first.pk, private.pk, 999_999, second.pk])
     assert result.done == [first.pk, second.pk]
     assert result.refused == [
-        {"id": private.pk, "reason": ALREADY_CLAIMED},
+        {"id": private.pk, "reason": NOT_VISIBLE},
         {"id": 999_999, "reason": NOT_VISIBLE},
     ]
     assert owners(first, second, private) == ["sales2", "sales2", "sales3"]
@@ -311,9 +313,27 @@ def test_random_transfer_gives_each_customer_to_one_of_the_targets(org, make_cus
     assert set(owners(*customers)) <= {"sales2", "sales3"}
 
 
-def test_the_owner_may_transfer_their_own_customer(org, make_customer):
+def grant(user: User, *perms: str) -> User:
+    """``user`` with an extra role holding ``perms`` (fresh from the database: no perm cache)."""
+    from django.contrib.auth.models import Permission
+
+    role = Role.objects.create(name=f"{user.username}的附加角色", code=f"extra-{user.username}")
+    for name in perms:
+        app, codename = name.split(".")
+        role.permissions.add(Permission.objects.get(content_type__app_label=app, codename=codename))
+    user.roles.add(role)
+    return User.objects.get(pk=user.pk)
+
+
+def test_transfer_is_a_permission_and_the_owner_uses_it_on_their_own(org, make_customer):
+    """转移 is decided by its permission (SPEC §13): 业务员 does not hold it by default; a role
+    that grants it lets the owner transfer their own customers."""
     customer = make_customer("sales1")
-    result = transfer_customers(actor=org["sales1"], ids=[customer.pk], user_ids=[org["sales3"].pk])
+    with pytest.raises(Forbidden, match="没有转移客户的权限"):
+        transfer_customers(actor=org["sales1"], ids=[customer.pk], user_ids=[org["sales3"].pk])
+    assert owners(customer) == ["sales1"]
+    sales1 = grant(org["sales1"], "customers.transfer_customer")
+    result = transfer_customers(actor=sales1, ids=[customer.pk], user_ids=[org["sales3"].pk])
     assert result.done == [customer.pk] and owners(customer) == ["sales3"]
 
 
@@ -360,8 +380,9 @@ def test_unknown_allocation_changes_nothing(org, make_customer):
 
 def test_a_colleague_cannot_transfer_someone_elses_customer(org, make_customer):
     customer, mine = make_customer("sales1"), make_customer("sales2")
+    sales2 = grant(org["sales2"], "customers.transfer_customer")
     result = transfer_customers(
-        actor=org["sales2"], ids=[customer.pk, mine.pk], user_ids=[org["sales3"].pk]
+        actor=sales2, ids=[customer.pk, mine.pk], user_ids=[org["sales3"].pk]
     )
     assert result.done == [mine.pk]
     assert result.refused == [{"id": customer.pk, "reason": NOT_VISIBLE}]
@@ -392,8 +413,8 @@ def test_a_pool_customer_is_transferred_by_a_manager_but_not_by_a_salesperson(
     org, make_pool_customer
 ):
     customer = make_pool_customer("sales1")
-    result = transfer_customers(actor=org["sales1"], ids=[customer.pk], user_ids=[org["sales2"].pk])
-    assert result.refused == [{"id": customer.pk, "reason": "没有转移公海客户的权限"}]
+    with pytest.raises(Forbidden, match="没有转移客户的权限"):
+        transfer_customers(actor=org["sales1"], ids=[customer.pk], user_ids=[org["sales2"].pk])
     assert owners(customer) == [None]
     result = transfer_customers(
         actor=org["manager1"], ids=[customer.pk], user_ids=[org["sales2"].pk]

@@ -7,6 +7,7 @@ import pytest
 from kehu.audit.models import ChangeLog
 from kehu.customers.models import Customer
 from kehu.org.models import User
+from kehu.pool.services import claim_customers
 
 
 def post_json(client, url, data):
@@ -43,7 +44,8 @@ def test_claim_from_the_pool_page_reports_in_a_modal(org, make_pool_customer, cl
 def test_batch_claim_from_the_page_lists_the_refusals(
     org, make_customer, make_pool_customer, client_for
 ):
-    free, taken = make_pool_customer("sales1"), make_customer("sales3")
+    free, taken = make_pool_customer("sales1"), make_pool_customer("sales1")
+    claim_customers(actor=org["sales3"], ids=[taken.pk])
     response = client_for("sales2").post("/pool/claim/", {"pk": [free.pk, taken.pk]})
     html = response.content.decode()
     assert "成功 <strong>1</strong> 条" in html and "未处理" in html
@@ -203,7 +205,7 @@ def test_api_claim_of_a_private_customer_is_refused_per_customer(org, make_custo
     assert response.status_code == 200
     assert response.json() == {
         "done": [],
-        "refused": [{"id": customer.pk, "reason": "已被他人领取"}],
+        "refused": [{"id": customer.pk, "reason": "客户不存在或无权查看"}],
     }
     assert owners(customer) == ["sales1"]
 
