@@ -181,17 +181,9 @@ def reference_data(request: pytest.FixtureRequest) -> None:
         request.getfixturevalue("transactional_db")
     else:
         request.getfixturevalue("db")
-    import importlib
+    from kehu.core.testing import restore_reference_data
 
-    from django.apps import apps
-
-    from kehu.basics.models import DictEntry, Region
-    from kehu.basics.regions import load_regions
-
-    if not Region.objects.exists():
-        load_regions()
-    if not DictEntry.objects.exists():
-        importlib.import_module("kehu.basics.migrations.0003_seed_dictionaries").seed(apps, None)
+    restore_reference_data()
 
 
 @pytest.fixture

@@ -606,3 +606,20 @@ class APIViewTestCases:
             client, before = self.api(None), self.state(sample)
             assert client.delete(self.detail_path(sample)).status_code == 401
             assert self.state(sample) == before
+
+
+def restore_reference_data() -> None:
+    """The reference data the migrations load — the 省/市/区 table and the default dictionaries —
+    put back when a transactional test's flush removed them (the migrations' own code); a cheap
+    no-op otherwise."""
+    import importlib
+
+    from django.apps import apps
+
+    from kehu.basics.models import DictEntry, Region
+    from kehu.basics.regions import load_regions
+
+    if not Region.objects.exists():
+        load_regions()
+    if not DictEntry.objects.exists():
+        importlib.import_module("kehu.basics.migrations.0003_seed_dictionaries").seed(apps, None)

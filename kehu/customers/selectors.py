@@ -64,28 +64,28 @@ def customer_list(*, user, tab: str = "all") -> QuerySet[Customer]:
     )
 
 
+def with_portrait_data(queryset: QuerySet[Customer]) -> QuerySet[Customer]:
+    """What the portrait and the API detail show of a customer, read with it (pool or not)."""
+    return queryset.select_related(
+        "owner",
+        "creator",
+        "level",
+        "industry",
+        "source",
+        "referrer",
+        "province",
+        "city",
+        "district",
+        "previous_owner",
+        "pool",
+    ).prefetch_related(
+        "tags", Prefetch("contacts", queryset=Contact.objects.order_by("-is_primary", "-id"))
+    )
+
+
 def customer_get(*, user, pk: int) -> Customer:
     """One visible customer; a hidden one is indistinguishable from a missing one."""
-    customer = (
-        visible_customers(user)
-        .select_related(
-            "owner",
-            "creator",
-            "level",
-            "industry",
-            "source",
-            "referrer",
-            "province",
-            "city",
-            "district",
-            "previous_owner",
-        )
-        .prefetch_related(
-            "tags", Prefetch("contacts", queryset=Contact.objects.order_by("-is_primary", "-id"))
-        )
-        .filter(pk=pk)
-        .first()
-    )
+    customer = with_portrait_data(visible_customers(user)).filter(pk=pk).first()
     if customer is None:
         raise NotFound("客户不存在或无权查看")
     return customer

@@ -6,10 +6,11 @@ customers that name a pool."""
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 
 from kehu.core.errors import NotFound
-from kehu.customers.models import Contact, Customer
+from kehu.customers.models import Customer
+from kehu.customers.selectors import with_portrait_data
 
 from .rules import visible_pools
 
@@ -34,25 +35,7 @@ def pool_customer_get(*, user, pk: int) -> Customer:
     is the same 404 as a missing customer."""
     if not user.has_perm("customers.view_pool"):
         raise NotFound("客户不存在或无权查看")
-    customer = (
-        Customer.objects.filter(owner__isnull=True, pk=pk)
-        .select_related(
-            "creator",
-            "level",
-            "industry",
-            "source",
-            "referrer",
-            "province",
-            "city",
-            "district",
-            "previous_owner",
-            "pool",
-        )
-        .prefetch_related(
-            "tags", Prefetch("contacts", queryset=Contact.objects.order_by("-is_primary", "-id"))
-        )
-        .first()
-    )
+    customer = with_portrait_data(Customer.objects.filter(owner__isnull=True, pk=pk)).first()
     if customer is None or (
         customer.pool_id is not None
         and not visible_pools(user).filter(pk=customer.pool_id).exists()

@@ -59,6 +59,8 @@ from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import URLResolver, get_resolver, reverse
 
+from kehu.core.testing import restore_reference_data
+
 pytestmark = pytest.mark.django_db
 
 ROLES = [
@@ -873,21 +875,6 @@ MATRIX = _matrix()
 # --- the module's database ---------------------------------------------------------------------
 
 
-def _restore_reference_data() -> None:
-    """Regions and dictionaries, in case a transactional test flushed them (see kehu/conftest)."""
-    import importlib
-
-    from django.apps import apps
-
-    from kehu.basics.models import DictEntry, Region
-    from kehu.basics.regions import load_regions
-
-    if not Region.objects.exists():
-        load_regions()
-    if not DictEntry.objects.exists():
-        importlib.import_module("kehu.basics.migrations.0003_seed_dictionaries").seed(apps, None)
-
-
 def _xlsx_bytes() -> bytes:
     from openpyxl import Workbook
 
@@ -938,7 +925,7 @@ def build_world() -> SimpleNamespace:
     from kehu.pool.services import release_customers
     from kehu.sales.services import lead_save, opportunity_save
 
-    _restore_reference_data()
+    restore_reference_data()
     users = seed()
     role = Role.objects.create(
         code="matrix_viewadd", name="矩阵查看新增", data_scope=DataScope.SELF

@@ -30,6 +30,8 @@ from django.conf import settings
 from django.db import transaction
 from django.test import Client
 
+from kehu.core.testing import restore_reference_data
+
 pytestmark = pytest.mark.django_db
 
 PHONE = "13912345678"  # the customer's 联系电话 now
@@ -152,21 +154,6 @@ URLS = _urls()
 # --- the module's database ---------------------------------------------------------------------
 
 
-def _restore_reference_data() -> None:
-    """Regions and dictionaries, in case a transactional test flushed them (see kehu/conftest)."""
-    import importlib
-
-    from django.apps import apps
-
-    from kehu.basics.models import DictEntry, Region
-    from kehu.basics.regions import load_regions
-
-    if not Region.objects.exists():
-        load_regions()
-    if not DictEntry.objects.exists():
-        importlib.import_module("kehu.basics.migrations.0003_seed_dictionaries").seed(apps, None)
-
-
 def build_world() -> SimpleNamespace:
     from django.contrib.auth.models import Permission
 
@@ -178,7 +165,7 @@ def build_world() -> SimpleNamespace:
     from kehu.org.models import DataScope, Department, Role, User
     from kehu.pool.services import release_customers
 
-    _restore_reference_data()
+    restore_reference_data()
     users = seed()
     role = Role.objects.create(code="sweep_viewadd", name="掩码查看新增", data_scope=DataScope.SELF)
     for name in VIEWADD_PERMS:
