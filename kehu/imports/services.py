@@ -218,20 +218,24 @@ def duplicate_keys(cleaned: dict[str, Any]) -> dict[str, str]:
 
 def existing_duplicates(batch: list[dict[str, Any]]) -> dict[str, set[str]]:
     """Names, phones and credit codes of a batch that exist in the database: 5 indexed queries a
-    batch (no ordering, so PostgreSQL picks the b-tree indexes, not the trigram ones)."""
+    batch (no ordering, so PostgreSQL picks the b-tree indexes, not the trigram ones).
+
+    Phones are compared with private customers and their contacts only. A pool customer's phones
+    are masked (SPEC §3), and an upload of 10,000 candidate numbers would otherwise tell which
+    one a pool customer has — the enumeration that 查重's quota stops (SPEC §13). Its name and
+    credit code, which the pool shows, still catch the same company coming back."""
     names = {c["keys"]["name"] for c in batch}
     phones = {c["keys"]["phone"] for c in batch}
     codes = {c["keys"]["credit_code"] for c in batch if "credit_code" in c["keys"]}
     customers = Customer.objects.order_by()
+    contacts = Contact.objects.order_by().filter(customer__owner__isnull=False)
     found_phones = set(
-        customers.filter(contact_phone__in=phones).values_list("contact_phone", flat=True)
+        customers.filter(contact_phone__in=phones, owner__isnull=False).values_list(
+            "contact_phone", flat=True
+        )
     )
-    found_phones |= set(
-        Contact.objects.order_by().filter(mobile__in=phones).values_list("mobile", flat=True)
-    )
-    found_phones |= set(
-        Contact.objects.order_by().filter(phone__in=phones).values_list("phone", flat=True)
-    )
+    found_phones |= set(contacts.filter(mobile__in=phones).values_list("mobile", flat=True))
+    found_phones |= set(contacts.filter(phone__in=phones).values_list("phone", flat=True))
     found_codes: set[str] = set()
     if codes:
         # Not blank, so the partial unique index on credit_code answers.

@@ -272,3 +272,34 @@ def test_bad_options_change_nothing(org, upload):
             services.import_create(actor=org["admin"], upload=upload(), **kwargs)
         assert field in exc.value.errors
     assert ImportJob.objects.count() == 0
+
+
+def test_pool_phones_are_no_import_oracle(run, org, upload, make_customer):
+    """An upload of candidate numbers must not tell which one a pool customer has (its phone is
+    masked): phones are matched against private customers only; the pool customer's name still
+    catches the same company."""
+    from kehu.pool.services import release_customers
+
+    pooled = make_customer("sales2", name="泉州宏达机械厂", contact_phone="17212349100")
+    release_customers(actor=org["sales2"], ids=[pooled.pk])
+    private = make_customer("sales2", name="厦门恒通物流有限公司", contact_phone="13712341234")
+    candidates = [
+        [f"候选{n}有限公司", "", "", "", "", "", "", "甲", f"1721234{n:04d}", "", ""]
+        for n in range(9095, 9105)
+    ]
+    rows = [
+        *candidates,
+        ["另一家公司", "", "", "", "", "", "", "乙", private.contact_phone, "", ""],
+        ["泉州宏达机械厂", "", "", "", "", "", "", "丙", "13600000000", "", ""],
+    ]
+    job = services.import_create(
+        actor=org["sales1"], upload=upload(rows), target="users", user_ids=[org["sales1"].pk]
+    )
+    assert (job.valid, job.duplicate) == (10, 2)
+    job = run(job, org["sales1"])
+    assert (job.created, job.skipped) == (10, 2)
+    assert Customer.objects.filter(name="候选9100有限公司", owner=org["sales1"]).exists()
+    report = load_workbook(io.BytesIO(services.error_report(job))).active
+    skipped = {r[0]: r[-1] for r in list(report.values)[1:]}
+    assert set(skipped) == {"另一家公司", "泉州宏达机械厂"}
+    assert "联系电话重复" in skipped["另一家公司"] and "客户名称重复" in skipped["泉州宏达机械厂"]
