@@ -112,8 +112,11 @@ TEMPLATES = [
 FORM_RENDERER = "kehu.core.forms.KehuFormRenderer"  # <input>/<select> without a template per option
 
 DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{VAR_DIR / 'kehu.sqlite3'}", conn_max_age=60, conn_health_checks=True
+    # An empty DATABASE_URL means the default too (not a settings error).
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'kehu.sqlite3'}",
+        conn_max_age=60,
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
