@@ -76,6 +76,10 @@ def test_open_a_pool_customer_from_the_pool_and_claim_it(
     expect(result).to_contain_text(re.compile(r"成功\s*1\s*条"))
     expect(page.locator("[data-testid=customer-phone]")).to_have_text(RAW_PHONE)
     expect(page.locator("[data-testid=pool-badge]")).to_have_count(0)
+    # Bootstrap ignores hide() while the modal is still fading in: wait for it to settle.
+    page.wait_for_function(
+        "() => !window.tabler.Modal.getInstance(document.getElementById('modal'))._isTransitioning"
+    )
     page.locator("#modal").get_by_role("button", name="确定").click()
     expect(page.locator("#modal")).to_be_hidden()
     expect(page.get_by_role("button", name="编辑", exact=True)).to_be_visible()
