@@ -33,6 +33,9 @@ class KehuForm(StyledFormMixin, forms.Form):
 
 
 class KehuModelForm(StyledFormMixin, forms.ModelForm):
+    # Set when ``?field=`` preselected something the user may not pick (the view answers 404).
+    preselect_error = ""
+
     def __init__(self, *args, user=None, **kwargs):
         self.user = user
         super().__init__(*args, **kwargs)

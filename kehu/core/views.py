@@ -40,7 +40,7 @@ from django_tables2 import RequestConfig
 
 from kehu.org.authz import authorize
 
-from .errors import ApplicationError, Forbidden
+from .errors import ApplicationError, Forbidden, NotFound
 from .htmx import is_fragment_request, is_htmx, saved_response
 from .pagination import CappedCountPaginator
 
@@ -267,7 +267,10 @@ class ObjectEditView(KehuViewMixin, View):
 
     def get(self, request: HttpRequest, pk: int | None = None) -> HttpResponse:
         instance = self.get_object(request, pk)
-        return self.render_form(request, self.get_form(request, instance), instance)
+        form = self.get_form(request, instance)
+        if getattr(form, "preselect_error", ""):
+            raise NotFound(form.preselect_error)  # ?customer= names nothing the user may pick
+        return self.render_form(request, form, instance)
 
     def post(self, request: HttpRequest, pk: int | None = None) -> HttpResponse:
         instance = self.get_object(request, pk)

@@ -220,6 +220,18 @@ def customer_picker_choices(user, value) -> list[tuple]:
     return choices
 
 
+def fill_customer_picker(form) -> None:
+    """The ``customer`` picker of a document's add form, preselected from ``?customer=`` (or the
+    posted value) when the user may see that customer. A preselect that names a hidden, missing
+    or malformed customer sets ``form.preselect_error``: the add view answers 404 with it, the
+    same for all three, so the link reveals nothing."""
+    chosen = form.initial.get("customer") or (form.data.get("customer") if form.is_bound else None)
+    choices = customer_picker_choices(form.user, chosen)
+    form.fields["customer"].widget.choices = choices
+    if chosen not in (None, "") and not form.is_bound and len(choices) == 1:
+        form.preselect_error = "客户不存在或无权查看"
+
+
 class ContactForm(KehuModelForm):
     """联系人: the customer is picked with a search-as-you-type box over the visible customers."""
 
@@ -244,10 +256,7 @@ class ContactForm(KehuModelForm):
         if self.instance and self.instance.pk:
             del self.fields["customer"]
         else:
-            initial = self.initial.get("customer") or (
-                self.data.get("customer") if self.is_bound else None
-            )
-            self.fields["customer"].widget.choices = customer_picker_choices(self.user, initial)
+            fill_customer_picker(self)
 
     def _post_clean(self):
         pass  # services.contact_save validates

@@ -2,7 +2,7 @@ from django import forms
 
 from kehu.basics.models import DictEntry, DictKind
 from kehu.core.forms import KehuForm, KehuModelForm
-from kehu.customers.forms import customer_picker_choices, customer_picker_field
+from kehu.customers.forms import customer_picker_field, fill_customer_picker
 from kehu.org.models import User
 
 from .models import Lead, Opportunity
@@ -113,10 +113,7 @@ class OpportunityForm(KehuModelForm):
             return
         self.fields["customer"].required = True
         self.fields["customer"].error_messages["required"] = "请选择客户"
-        initial = self.initial.get("customer") or (
-            self.data.get("customer") if self.is_bound else None
-        )
-        self.fields["customer"].widget.choices = customer_picker_choices(self.user, initial)
+        fill_customer_picker(self)
 
     def _post_clean(self):
         pass  # services.opportunity_save validates

@@ -1356,23 +1356,25 @@ HIDDEN_CUSTOMER_READERS = ["sales3", "viewadd"]
 @pytest.mark.parametrize("role", HIDDEN_CUSTOMER_READERS)
 def test_add_form_does_not_name_a_hidden_customer(world, route, role):
     """``?customer=<id>`` preselects the customer of an add form: for a customer the user cannot
-    see it preselects nothing and shows nothing of it (not its name), and a malformed id is
-    bad input, never a 500."""
+    see it answers 404 in Chinese, exactly like a missing or malformed id, and shows nothing of
+    it (not its name); never a 500."""
     from kehu.customers.models import Customer
 
     name = Customer.objects.get(pk=world.ids["C1"]).name
     client = client_for(world, role, api=False)
     url = reverse(route)
     hidden = client.get(f"{url}?customer={world.ids['C1']}")
-    assert hidden.status_code == 200, describe(hidden)
+    assert hidden.status_code == 404, describe(hidden)
     assert name not in hidden.content.decode()
+    assert "客户不存在或无权查看" in hidden.content.decode()
     form = contact_form("C1") if route == "contact_add" else opportunity_form("C1")
     posted = client.post(url, resolve(form, world, role))
     assert posted.status_code in (400, 403, 404), describe(posted)
     assert name not in posted.content.decode()
     for bad in ("abc", "-1", "99999999999999999999999", "1e3"):
         response = client.get(f"{url}?customer={bad}")
-        assert response.status_code in (200, 400), f"?customer={bad}: {describe(response)}"
+        assert response.status_code == 404, f"?customer={bad}: {describe(response)}"
+        assert "客户不存在或无权查看" in response.content.decode()
     # the control: the owner sees the name preselected
     own_page = client_for(world, "sales1", api=False).get(f"{url}?customer={world.ids['C1']}")
     assert name in own_page.content.decode()

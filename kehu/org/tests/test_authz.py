@@ -175,12 +175,16 @@ def test_adding_to_someone_elses_customer_needs_their_scope(org, c1):
 def test_preselected_customer_goes_through_visibility(org, c1, client_for, url_name):
     url = reverse(url_name)
     hidden = client_for("sales3").get(f"{url}?customer={c1.pk}")
-    assert hidden.status_code == 200 and c1.name not in hidden.content.decode()
+    assert hidden.status_code == 404 and c1.name not in hidden.content.decode()
+    missing = client_for("sales3").get(f"{url}?customer=987654321")
+    assert [r.status_code for r in (hidden, missing)] == [404, 404]  # alike
+    assert "客户不存在或无权查看" in missing.content.decode()
     shown = client_for("sales1").get(f"{url}?customer={c1.pk}")
     assert c1.name in shown.content.decode()
     for bad in ("abc", "-1", "99999999999999999999999", "1e3"):
         answer = client_for("sales1").get(f"{url}?customer={bad}")
-        assert answer.status_code == 200, bad
+        assert answer.status_code == 404, bad
+        assert "客户不存在或无权查看" in answer.content.decode()
     posted = client_for("sales1").post(url, {"customer": "99999999999999999999999", "name": "x"})
     assert posted.status_code == 400
     assert "客户不存在或无权查看" in posted.content.decode()
