@@ -51,8 +51,10 @@ format: setup
 typecheck: setup
 	$(BIN)/mypy kehu/*/services.py kehu/*/selectors.py kehu/org/scope.py kehu/org/authz.py kehu/customers/throttle.py kehu/pool/rules.py
 
-bench: setup
-	$(BIN)/python bench/run.py
+bench: setup  # against DATABASE_URL's seeded database (see bench/README.md)
+	$(BIN)/python bench/customer_list.py
+	$(BIN)/python bench/pool_claim.py
+	$(BIN)/python bench/import_export.py
 
 clean:
 	rm -rf $(VENV) node_modules kehu/static/vendor staticfiles
