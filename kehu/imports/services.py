@@ -479,6 +479,8 @@ def run_import(job_id: int) -> None:
 @transaction.atomic
 def _apply_batch(job: ImportJob, batch: list[dict[str, Any]], targets: list[User]) -> None:
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    # The targets' 拥有上限 is counted below: lock them, as claim, transfer and create do.
+    rules.lock_users([t.pk for t in targets])
     now = timezone.now()
     pool = rules.default_pool() if not targets else None
     owned: dict[int, int] = {}
