@@ -103,8 +103,13 @@ def clean_email(value: str | None) -> str:
     return email
 
 
+# C0 control characters and DEL, but tab and line breaks: invisible, and a workbook or an XML
+# parser refuses them, so they are dropped at the door (SPEC §12.2).
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def clean_text(value: Any, field: str, *, required: bool = False, label: str = "") -> str:
-    text = "" if value is None else str(value).strip()
+    text = "" if value is None else CONTROL_CHARACTERS.sub("", str(value)).strip()
     if required and not text:
         raise FieldError(f"请填写{label or field}")
     limit = MAX_LENGTHS.get(field)

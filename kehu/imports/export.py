@@ -10,7 +10,7 @@ from openpyxl import Workbook
 
 from kehu.customers import masking
 
-from .spreadsheets import OPTIONAL_COLUMNS, TEMPLATE_COLUMNS, escape_formula
+from .spreadsheets import OPTIONAL_COLUMNS, TEMPLATE_COLUMNS, safe_cell
 
 EXTRA_HEADERS = ["负责人", "创建人", "状态", "待收款金额", "下次跟进时间", "创建时间"]
 
@@ -118,7 +118,7 @@ def export_customers(queryset) -> str:
     ws = wb.create_sheet("客户")
     ws.append([h for h, *_ in TEMPLATE_COLUMNS] + [h for h, *_ in OPTIONAL_COLUMNS] + EXTRA_HEADERS)
     for row in export_rows(queryset):
-        ws.append([escape_formula(v) for v in row])
+        ws.append([safe_cell(v) for v in row])
     with tempfile.NamedTemporaryFile(prefix="kehu-export-", suffix=".xlsx", delete=False) as handle:
         path = handle.name
     wb.save(path)

@@ -608,13 +608,13 @@ def error_report(job: ImportJob) -> bytes:
 
     from openpyxl import Workbook
 
-    from .spreadsheets import escape_formula
+    from .spreadsheets import safe_cell
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("错误报告")
     ws.append([*job.headers, "错误原因"])
     for row in job.row_errors.order_by("row_number").iterator():
-        ws.append([escape_formula(v) for v in row.values] + [row.reason])
+        ws.append([safe_cell(v) for v in row.values] + [safe_cell(row.reason)])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

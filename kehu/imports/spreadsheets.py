@@ -189,6 +189,16 @@ def escape_formula(value):
     return value
 
 
+def safe_cell(value):
+    """A value as an exported cell: control characters a workbook cannot hold dropped (a legacy
+    row with one must not break the export for everyone who sees it), formulas escaped."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    return escape_formula(value)
+
+
 def template_workbook() -> bytes:
     """The import template: headers A–K (required ones in red), an example row, optional columns
     with dropdowns, and a second sheet explaining each column."""

@@ -126,3 +126,24 @@ def test_import_pages(org, client_for, django_capture_on_commit_callbacks):
         "/customers/import/", {"file": SimpleUploadedFile("a.xlsx", b"junk"), "target": "pool"}
     )
     assert bad.status_code == 400 and "无法读取" in bad.content.decode()
+
+
+def test_control_characters_are_dropped_at_the_door_and_never_break_an_export(
+    org, make_customer, client_for
+):
+    """A vertical tab in a name made 导出 answer 500 for everyone who saw the customer, and the
+    pool's export for every user once it was released (issue 10)."""
+    typed = make_customer("sales1", name="鑫达\x0b叉车\x00租赁有限公司", remark="第一行\n第二行")
+    assert (typed.name, typed.remark) == ("鑫达叉车租赁有限公司", "第一行\n第二行")
+    legacy = make_customer("sales1", name="旧数据公司")
+    Customer.objects.filter(pk=legacy.pk).update(name="旧数据\x0b公司", legal_person="=\x01A1")
+    for url in ("/customers/export/", "/api/v1/customers/export"):
+        response = client_for("sales1").get(url)
+        assert response.status_code == 200, url
+        rows = list(workbook(response).values)
+        assert {r[0] for r in rows[1:]} == {"鑫达叉车租赁有限公司", "旧数据公司"}
+        assert "'=A1" in [r[1] for r in rows[1:]]  # still escaped once cleaned
+    release_customers(actor=org["sales1"], ids=[legacy.pk])
+    response = client_for("sales2").get("/api/v1/customers/export?tab=pool")
+    assert response.status_code == 200
+    assert [r[0] for r in list(workbook(response).values)[1:]] == ["旧数据公司"]
