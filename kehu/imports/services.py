@@ -510,9 +510,7 @@ def _apply_batch(job: ImportJob, batch: list[dict[str, Any]], targets: list[User
             owner = allocate(1, targets, job.allocation, rng, start=job.created + created)[0]
             if owner.pk not in owned:
                 target_pool = pools[owner.pk] = rules.pool_for_user(owner)
-                owned[owner.pk] = (
-                    rules.owned_count(owner, target_pool) if target_pool.max_owned else 0
-                )
+                owned[owner.pk] = rules.owned_count(owner) if target_pool.max_owned else 0
             if not reason:
                 try:
                     rules.check_ownership_limit(owner, 1, owned=owned[owner.pk])

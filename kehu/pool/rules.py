@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -138,13 +139,18 @@ def visible_pools(user) -> QuerySet[Pool]:
     ).distinct()
 
 
-def owned_count(user, pool: Pool) -> int:
-    from kehu.customers.models import Customer
+def browses(user) -> Callable[[Any], bool]:
+    """``browses(user)(customer)``: is the pool customer in a pool ``user`` may browse? A customer
+    without a pool belongs to the default pool. The pools are read once; claim, transfer and the
+    pool customer's page ask this for each customer."""
+    ids = set(visible_pools(user).values_list("pk", flat=True))
+    default_pk = default_pool().pk
+    return lambda customer: (customer.pool_id or default_pk) in ids
 
-    qs = Customer.objects.filter(owner=user)
-    if not pool.count_won_in_limit:
-        qs = qs.exclude(status="won")
-    return qs.count()
+
+def owned_count(user) -> int:
+    """What counts against ``user``'s 拥有上限 (its own pool's rule on won customers)."""
+    return owned_counts([user])[user.pk]
 
 
 def lock_users(user_ids) -> None:
@@ -173,7 +179,8 @@ def lock_users(user_ids) -> None:
 
 
 def owned_counts(users) -> dict[int, int]:
-    """:func:`owned_count` of several users in one query (each by its own pool's rule)."""
+    """What counts against each user's 拥有上限, in one query: their private customers, the won
+    ones only where their pool's rule counts them (``count_won_in_limit``)."""
     from django.db.models import Count
 
     from kehu.customers.models import Customer
@@ -202,7 +209,7 @@ def check_ownership_limit(user, adding: int = 1, *, owned: int | None = None) ->
     if not pool.max_owned:
         return
     if owned is None:
-        owned = owned_count(user, pool)
+        owned = owned_count(user)
     if owned + adding > pool.max_owned:
         raise ApplicationError(
             f"超过拥有上限：{user.display_name}最多可拥有{pool.max_owned}个客户", code="owner_limit"

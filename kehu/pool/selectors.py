@@ -12,7 +12,7 @@ from kehu.core.errors import NotFound
 from kehu.customers.models import Customer
 from kehu.customers.selectors import with_portrait_data
 
-from .rules import visible_pools
+from .rules import browses, visible_pools
 
 
 def pool_customer_list(*, user, pool_id: int | None = None) -> QuerySet[Customer]:
@@ -36,10 +36,7 @@ def pool_customer_get(*, user, pk: int) -> Customer:
     if not user.has_perm("customers.view_pool"):
         raise NotFound("客户不存在或无权查看")
     customer = with_portrait_data(Customer.objects.filter(owner__isnull=True, pk=pk)).first()
-    if customer is None or (
-        customer.pool_id is not None
-        and not visible_pools(user).filter(pk=customer.pool_id).exists()
-    ):
+    if customer is None or not browses(user)(customer):
         raise NotFound("客户不存在或无权查看")
     return customer
 
@@ -48,28 +45,29 @@ def pool_customer_followups(*, user, customer: Customer):
     """跟进记录 of a pool customer ``user`` sees (through :func:`pool_customer_get`): its history,
     read-only, for whoever may read follow-ups."""
     from kehu.followups.models import FollowUp
+    from kehu.org.authz import restrict
 
-    if not user.has_perm("followups.view_followup"):
-        return FollowUp.objects.none()
-    return FollowUp.objects.filter(
-        customer_id=customer.pk, customer__owner__isnull=True
-    ).select_related("customer", "type", "author", "contact", "opportunity")
+    return (
+        restrict(FollowUp.objects.all(), user)
+        .filter(customer_id=customer.pk, customer__owner__isnull=True)
+        .select_related("customer", "type", "author", "contact", "opportunity")
+    )
 
 
 def pool_customer_log(*, user, customer: Customer, limit: int = 50) -> list:
     """日志 of a pool customer ``user`` sees (through :func:`pool_customer_get`), newest first,
     with the contact values masked for readers like every other log output (SPEC §3, §8)."""
     from kehu.audit.models import ChangeLog
-    from kehu.core.registry import mask_log_entries
+    from kehu.audit.selectors import prepare_for_readers
 
     if not user.has_perm("customers.view_pool"):
         return []
-    rows = list(
+    rows = (
         ChangeLog.objects.filter(object_type="customers.customer", object_id=customer.pk)
         .select_related("actor")
         .order_by("-id")[:limit]
     )
-    return mask_log_entries(rows)
+    return prepare_for_readers(rows)  # secrets stripped and contacts masked, as every reader
 
 
 def customer_or_pool_get(*, user, pk: int) -> tuple[Customer, bool]:

@@ -132,10 +132,9 @@ def claim_customers(*, actor: User, ids: list[int]) -> BatchResult:
     with memo.scope(), transaction.atomic():
         rules.lock_users([actor.pk])
         found = {c.pk: c for c in Customer.objects.filter(pk__in=wanted).select_related("pool")}
-        browsable = set(rules.visible_pools(actor).values_list("pk", flat=True))
-        default_pk = rules.default_pool().pk
+        browsable = rules.browses(actor)
         own_pool = rules.pool_for_user(actor)
-        owned = rules.owned_count(actor, own_pool) if own_pool.max_owned else 0
+        owned = rules.owned_count(actor) if own_pool.max_owned else 0
         now = timezone.now()
         stored = functools.cache(
             lambda: rules.claims_today(actor, now)
@@ -143,7 +142,7 @@ def claim_customers(*, actor: User, ids: list[int]) -> BatchResult:
         candidates: list[int] = []
         for pk in wanted:
             customer = found.get(pk)
-            if customer is None or (customer.pool_id or default_pk) not in browsable:
+            if customer is None or not browsable(customer):
                 reasons[pk] = NOT_VISIBLE
                 continue
             if customer.owner_id is not None:
@@ -242,10 +241,7 @@ def transfer_customers(
         private = [pk for pk, c in found.items() if c.owner_id is not None]
         visible = set(visible_customers(actor).filter(pk__in=private).values_list("pk", flat=True))
         pooled = any(c.owner_id is None for c in found.values())
-        browsable = (
-            set(rules.visible_pools(actor).values_list("pk", flat=True)) if pooled else set()
-        )
-        default_pk = rules.default_pool().pk if pooled else None
+        browsable = rules.browses(actor) if pooled else None
         limited = [t for t in targets if rules.pool_for_user(t).max_owned]
         owned = rules.owned_counts(limited)
         adding: dict[int, int] = {}
@@ -257,7 +253,7 @@ def transfer_customers(
                 if customer.owner_id is None:
                     # A pool customer has no owner to manage: the permission (checked above)
                     # and the pool decide.
-                    if (customer.pool_id or default_pk) not in browsable:
+                    if browsable is None or not browsable(customer):
                         raise NotFound(NOT_VISIBLE)
                 else:
                     if pk not in visible:
