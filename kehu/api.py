@@ -166,6 +166,7 @@ def on_json_error(request, exc):
 def _register_routers() -> None:
     from kehu.audit.api import router as audit_router
     from kehu.basics.api import router as basics_router
+    from kehu.basics.api_products import router as products_router
     from kehu.customers.api import router as customers_router
     from kehu.customers.api_contacts import router as contacts_router
     from kehu.followups.api import router as followups_router
@@ -177,6 +178,7 @@ def _register_routers() -> None:
 
     api.add_router("", org_router)
     api.add_router("", basics_router)
+    api.add_router("", products_router)
     api.add_router("", audit_router)
     api.add_router("", followups_router)
     api.add_router("", imports_router)
@@ -185,6 +187,10 @@ def _register_routers() -> None:
     api.add_router("", opportunities_router)
     api.add_router("", customers_router)
     api.add_router("", contacts_router)
+    from kehu.documents.api import routers as document_routers
+
+    for router in document_routers():
+        api.add_router("", router)
 
 
 _register_routers()

@@ -121,13 +121,23 @@ def browser():
 
 @pytest.fixture
 def page(browser, request: pytest.FixtureRequest):
-    """A fresh browser context per test. Uncaught JavaScript errors and static files that fail
-    to load make the test fail; a failed test leaves a screenshot in the artifacts folder."""
+    """A fresh browser context per test. Uncaught JavaScript errors, Content-Security-Policy
+    violations and static files that fail to load make the test fail; a failed test leaves a
+    screenshot in the artifacts folder."""
     context = browser.new_context(viewport=DESKTOP, locale="zh-CN", timezone_id="Asia/Shanghai")
     context.set_default_timeout(10_000)
     page = context.new_page()
     problems: list[str] = []
     page.on("pageerror", lambda exc: problems.append(f"JavaScript error: {exc}"))
+    # Whatever the Content-Security-Policy blocks (an inline script, eval, a foreign source).
+    page.on(
+        "console",
+        lambda msg: (
+            problems.append(f"CSP violation: {msg.text}")
+            if "Content Security Policy" in msg.text
+            else None
+        ),
+    )
     page.on(
         "response",
         lambda r: (

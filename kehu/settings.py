@@ -71,12 +71,15 @@ INSTALLED_APPS = [
     "kehu.pool",
     "kehu.imports",
     "kehu.followups",
+    "kehu.documents",
+    "kehu.ledger",
     "kehu.sales",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "kehu.core.middleware.SecurityHeadersMiddleware",  # CSP, no-store (not on static files)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "kehu.core.middleware.DefaultLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -155,7 +158,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("KEHU_STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "kehu" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -180,26 +183,45 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Security: secure cookies and HSTS whenever DEBUG is off (production).
+# Security. HTTPS-only settings (secure cookies, SSL redirect, HSTS) follow the explicit
+# KEHU_HTTPS flag, not DEBUG: `SECRET_KEY=… make run` must still work over plain http on
+# localhost, while a deployment behind TLS sets KEHU_HTTPS=1 (docs/deploy.md) and
+# `manage.py check --deploy` warns when it is missing.
+KEHU_HTTPS = env_bool("KEHU_HTTPS") and not TESTING
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # HTMX reads the token from the page, not the cookie.
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-if not DEBUG and not TESTING:
+if KEHU_HTTPS:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # Trusted only because the reverse proxy in front sets (overwrites) X-Forwarded-Proto.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 31536000))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
-# Login throttling (django-axes): the login page and the API token endpoint share it.
+# Login throttling (django-axes): the login page and the API token endpoint share it. Two
+# limits per AXES_COOLOFF_TIME: 5 failures of one username from one address, and 20 failures of
+# any usernames from one address (kehu/org/login_protection.py; 0 turns the second off).
 AXES_FAILURE_LIMIT = int(os.environ.get("KEHU_LOGIN_FAILURE_LIMIT", 5))
+KEHU_LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("KEHU_LOGIN_ADDRESS_FAILURE_LIMIT", 20))
 AXES_COOLOFF_TIME = timedelta(minutes=15)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_HANDLER = "kehu.org.login_protection.LoginThrottleHandler"
+AXES_CLIENT_IP_CALLABLE = "kehu.core.client_ip.client_ip"
 AXES_RESET_ON_SUCCESS = True
+# The client address (login throttle, change log) is REMOTE_ADDR unless the app runs behind
+# reverse proxies: then name the header they set (e.g. HTTP_X_FORWARDED_FOR or X-Real-IP), how
+# many proxies append to it, and optionally the proxies' addresses/networks (comma-separated).
+# Without the header setting a client-sent X-Forwarded-For is ignored (kehu/core/client_ip.py).
+KEHU_TRUSTED_PROXY_HEADER = os.environ.get("KEHU_TRUSTED_PROXY_HEADER", "")
+KEHU_TRUSTED_PROXY_COUNT = int(os.environ.get("KEHU_TRUSTED_PROXY_COUNT", 1))
+KEHU_TRUSTED_PROXY_IPS = [
+    ip.strip() for ip in os.environ.get("KEHU_TRUSTED_PROXY_IPS", "").split(",") if ip.strip()
+]
 AXES_LOCKOUT_CALLABLE = "kehu.org.auth.lockout_response"
 AXES_VERBOSE = False
 AXES_ENABLE_ADMIN = False
@@ -233,6 +255,9 @@ KEHU_DUPLICATE_CHECK_LIMITS = {
     "minute": int(os.environ.get("KEHU_DUPLICATE_CHECK_PER_MINUTE", 30)),
     "day": int(os.environ.get("KEHU_DUPLICATE_CHECK_PER_DAY", 300)),
 }
+# API tokens (POST /api/v1/auth/token) expire this many days after they are issued; signing
+# out, a password change or an administrator revokes them earlier (SPEC §13).
+KEHU_API_TOKEN_DAYS = int(os.environ.get("KEHU_API_TOKEN_DAYS", 30))
 
 LOGGING = {
     "version": 1,

@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 
 from kehu.api import api
 from kehu.audit.views import ChangeLogListView
+from kehu.basics.urls import product_urlpatterns
 from kehu.core.views_pages import DashboardView, SettingsView
 from kehu.org.forms_auth import LoginForm
 
@@ -21,12 +22,14 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("kehu.org.urls_account")),
     path("api/v1/", api.urls),
     re_path(r"^api/", api_not_found),
     path("", DashboardView.as_view(), name="dashboard"),
     path("settings/", SettingsView.as_view(), name="settings"),
     path("settings/", include("kehu.org.urls")),
     path("settings/", include("kehu.basics.urls")),
+    path("products/", include(product_urlpatterns)),
     path("audit/", ChangeLogListView.as_view(), name="audit_list"),
     path("", include("kehu.sales.urls")),
     path("", include("kehu.followups.urls")),

@@ -66,3 +66,43 @@ class Region(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ProductCategory(models.TextChoices):
+    VEHICLE = "vehicle", _("整车")
+    PARTS = "parts", _("配件")
+    USED_VEHICLE = "used_vehicle", _("二手车")
+    LEASE = "lease", _("租赁")
+
+
+class Product(models.Model):
+    """产品 (SPEC §13): what quotes and contracts sell, picked on their line items."""
+
+    name = models.CharField(_("产品名称"), max_length=100)
+    category = models.CharField(
+        _("产品类别"),
+        max_length=20,
+        choices=ProductCategory.choices,
+        default=ProductCategory.VEHICLE,
+    )
+    brand = models.CharField(_("品牌"), max_length=50, blank=True)
+    spec = models.CharField(_("型号规格"), max_length=100, blank=True)
+    unit = models.CharField(_("单位"), max_length=10, default="台")
+    list_price = models.DecimalField(_("标准价"), max_digits=14, decimal_places=2, default=0)
+    is_active = models.BooleanField(_("启用"), default=True)
+    remark = models.CharField(_("备注"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("产品")
+        verbose_name_plural = _("产品")
+        ordering = ["category", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name", "spec"], name="basics_product_unique_name_spec"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.spec}".strip()

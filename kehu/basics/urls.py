@@ -4,6 +4,7 @@ from kehu.core.urls import object_urls
 
 from . import views
 
+# Under /settings/ (kehu/urls.py).
 urlpatterns = [
     path(
         "dictionaries/",
@@ -16,5 +17,17 @@ urlpatterns = [
                 delete=views.DictEntryDeleteView,
             )
         ),
+    ),
+]
+
+# Under /products/ (kehu/urls.py): read by sales as much as kept by admins.
+product_urlpatterns = [
+    path("picker/", views.ProductPickerView.as_view(), name="product_picker"),
+    *object_urls(
+        "product",
+        list=views.ProductListView,
+        add=views.ProductEditView,
+        edit=views.ProductEditView,
+        delete=views.ProductDeleteView,
     ),
 ]

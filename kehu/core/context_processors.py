@@ -40,6 +40,7 @@ MENU = [
             ("部门", "department_list", "org.view_department"),
             ("角色", "role_list", "org.view_role"),
             ("字典", "dictentry_list", "basics.view_dictentry"),
+            ("产品", "product_list", "basics.view_product"),
             ("公海规则", "poolrule_list", "pool.view_pool"),
             ("变更日志", "audit_list", "audit.view_changelog"),
         ],

@@ -33,6 +33,11 @@ class ApplicationError(Exception):
         return {"detail": self.message, "code": self.code, "errors": self.errors, **self.extra}
 
 
+class FieldError(ValueError):
+    """One field's input refused, with a Chinese message: the shared validators raise it and a
+    service collects the messages per field into one :class:`ApplicationError`."""
+
+
 class NotFound(ApplicationError):
     """Missing and not-visible look the same (never reveal a hidden object)."""
 

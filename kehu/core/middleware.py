@@ -9,6 +9,7 @@ from contextvars import ContextVar
 from django.utils.deprecation import MiddlewareMixin
 
 from . import memo
+from .client_ip import client_ip
 
 _request_id: ContextVar[str | None] = ContextVar("kehu_request_id", default=None)
 _remote_addr: ContextVar[str | None] = ContextVar("kehu_remote_addr", default=None)
@@ -27,7 +28,7 @@ class RequestContextMiddleware(MiddlewareMixin):
         request.id = uuid.uuid4().hex
         request._kehu_tokens = (
             _request_id.set(request.id),
-            _remote_addr.set(request.META.get("REMOTE_ADDR")),
+            _remote_addr.set(client_ip(request)),
             memo.open_memo(),
         )
 
@@ -179,4 +180,45 @@ class DefaultLanguageMiddleware(MiddlewareMixin):
         from django.utils import translation
 
         response.headers.setdefault("Content-Language", translation.get_language())
+        return response
+
+
+# The app's pages load scripts, styles, fonts and images from /static/ only; no inline script,
+# no event-handler attribute, no javascript: URL (kehu/core/tests/test_security_headers.py scans
+# the templates). Styles keep 'unsafe-inline': templates, Tabler, Tom Select and ECharts set
+# style attributes. Override with settings.KEHU_CONTENT_SECURITY_POLICY.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+class SecurityHeadersMiddleware(MiddlewareMixin):
+    """A Content-Security-Policy and ``Cache-Control: no-store`` on every answer of the app.
+
+    Placed after WhiteNoise, so static files (answered there) keep their long caching; pages,
+    fragments, API answers and downloads all carry contact data or may, and must stay out of
+    shared and browser caches. (``Referrer-Policy`` and ``X-Content-Type-Options`` come from
+    Django's SecurityMiddleware: SECURE_REFERRER_POLICY, SECURE_CONTENT_TYPE_NOSNIFF.)"""
+
+    def process_response(self, request, response):
+        from django.conf import settings
+        from django.utils.cache import patch_cache_control
+
+        # Django's technical 500 page (DEBUG only) runs inline script: leave it alone.
+        if not (settings.DEBUG and response.status_code >= 500):
+            policy = getattr(settings, "KEHU_CONTENT_SECURITY_POLICY", CONTENT_SECURITY_POLICY)
+            if policy:
+                response.headers.setdefault("Content-Security-Policy", policy)
+        patch_cache_control(response, no_store=True)
         return response

@@ -69,3 +69,9 @@ portrait_tabs: dict[str, tuple[str, str, Callable[[Any, Any, bool], str]]] = {}
 # (线索 → 客户 → 商机 → 成交), each stage counted by the app that owns it; None hides a stage
 # the user may not see.
 funnel_stages: list[tuple[int, str, Callable[[Any], int | None]]] = []
+
+
+# ``todo_lists``: {key: (title, callable(user) -> list of {"id", "label", "detail", "url", …})} —
+# the lists other apps add to 通知代办 (``payment_plans_due``, ``approvals``): shown on /todo/
+# and answered by ``GET /api/v1/todo`` under their key.
+todo_lists: dict[str, tuple[str, Callable[[Any], list[dict]]]] = {}

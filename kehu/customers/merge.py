@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -16,7 +15,7 @@ from kehu.core.models import Attachment
 from kehu.org.authz import authorize
 from kehu.pool import rules as pool_rules
 
-from .models import RECEIVABLE_KINDS, Contact, Customer, CustomerShare
+from .models import Contact, Customer, CustomerShare
 from .selectors import visible_customers
 
 MERGE_FIELDS = [
@@ -130,15 +129,10 @@ def merge_customers(
     Attachment.objects.filter(
         content_type__model="customer", content_type__app_label="customers", object_id__in=other_ids
     ).update(object_id=kept.pk)
-    for kind in [*RECEIVABLE_KINDS, "total"]:
-        name = f"receivable_{kind}"
-        setattr(
-            kept,
-            name,
-            getattr(kept, name) + sum((getattr(c, name) for c in others), Decimal("0.00")),
-        )
-    if any(c.status == "won" for c in customers):
-        kept.status = "won"
+    # The receivables and 状态 move through the ledger (the documents moved above).
+    from kehu.ledger.services import merge_into
+
+    merge_into(kept_id=kept.pk, other_ids=other_ids)
     tags = {t.pk for c in customers for t in c.tags.all()}
     from .dedupe import normalize_name
 

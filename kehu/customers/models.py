@@ -33,6 +33,10 @@ RECEIVABLE_KINDS = {
 }
 
 
+# The columns only the receivables ledger (kehu.ledger) writes.
+LEDGER_FIELDS = frozenset({"status", *(f"receivable_{k}" for k in RECEIVABLE_KINDS)})
+
+
 class Customer(models.Model):
     name = models.CharField(_("客户名称"), max_length=100)
     name_normalized = models.CharField(max_length=100, db_index=True, editable=False)
@@ -167,7 +171,18 @@ class Customer(models.Model):
     receivable_lease = money_field(_("租赁订单"))
     receivable_repair = money_field(_("维修订单"))
     receivable_maintenance = money_field(_("保养订单"))
-    receivable_total = money_field(_("待收款金额"))
+    # 待收款金额 is tied to the six kinds by the database itself (SPEC §6.3).
+    receivable_total = models.GeneratedField(
+        expression=models.F("receivable_vehicle")
+        + models.F("receivable_parts")
+        + models.F("receivable_used_vehicle")
+        + models.F("receivable_lease")
+        + models.F("receivable_repair")
+        + models.F("receivable_maintenance"),
+        output_field=models.DecimalField(max_digits=15, decimal_places=2),
+        db_persist=True,
+        verbose_name=_("待收款金额"),
+    )
 
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
@@ -208,6 +223,20 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        """An existing customer's save never writes the ledger's columns (status and the
+        receivables): only :mod:`kehu.ledger` changes them, with a row lock and in the
+        document's transaction, so a form saved from a stale copy cannot undo an approval."""
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key
+                and not getattr(f, "generated", False)
+                and f.name not in LEDGER_FIELDS
+            ]
+        super().save(*args, **kwargs)
 
     @property
     def in_pool(self) -> bool:

@@ -11,7 +11,7 @@ from typing import Any
 
 import phonenumbers
 
-from kehu.core.errors import ApplicationError
+from kehu.core.errors import ApplicationError, FieldError
 
 USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -28,10 +28,6 @@ MAX_LENGTHS = {
     "contact_name": 50,
     "remark": 2000,
 }
-
-
-class FieldError(ValueError):
-    pass
 
 
 def uscc_check_digit(first17: str) -> str:

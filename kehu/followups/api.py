@@ -10,6 +10,7 @@ from pydantic import Field
 
 from kehu.core.api import Id, Page, paginate
 from kehu.core.errors import NotFound
+from kehu.core.registry import todo_lists
 from kehu.customers.schemas import ErrorOut
 from kehu.customers.selectors import customer_get
 from kehu.org.authz import authorize
@@ -107,10 +108,11 @@ def delete_followup(request, followup_id: int):
 def todo(request):
     """通知代办: what the badge counts, listed."""
     due = selectors.followups_due(user=request.user)
+    extra = {key: source(request.user) for key, (_title, source) in todo_lists.items()}
     return {
         "followups_today": list(due["today"][:200]),
         "followups_overdue": list(due["overdue"][:200]),
-        "payment_plans_due": [],
         "pool_returning": list(selectors.pool_returning(user=request.user)[:200]),
-        "approvals": [],
+        "payment_plans_due": extra.get("payment_plans_due", []),
+        "approvals": extra.get("approvals", []),
     }

@@ -8,6 +8,7 @@ from django.views import View
 from kehu.core import views as generic
 from kehu.core.errors import ApplicationError
 from kehu.core.htmx import saved_response
+from kehu.core.registry import todo_lists
 from kehu.customers.selectors import customer_get
 from kehu.org.authz import authorize
 
@@ -92,5 +93,8 @@ class TodoView(LoginRequiredMixin, View):
             "today": list(due["today"][:200]),
             "overdue": list(due["overdue"][:200]),
             "returning": list(selectors.pool_returning(user=request.user)[:200]),
+            "lists": [
+                (key, title, source(request.user)) for key, (title, source) in todo_lists.items()
+            ],
         }
         return render(request, "followups/todo.html", context)

@@ -1,15 +1,27 @@
 from __future__ import annotations
 
-from django.contrib.auth import authenticate, user_logged_in
+from django.contrib.auth import authenticate, logout, user_logged_in
 from django.db.models import Q
+from django.utils import timezone
 from ninja import Router
 from ninja.responses import Status
 
 from kehu.core.api import Page, paginate
+from kehu.core.errors import NotFound
 
-from . import selectors
-from .auth import issue_token
-from .schemas import DepartmentNode, ErrorOut, MeOut, TokenIn, TokenOut, UserOut
+from . import selectors, services
+from .authz import authorize
+from .models import User
+from .schemas import (
+    DepartmentNode,
+    ErrorOut,
+    MeOut,
+    TokenIn,
+    TokenInfoOut,
+    TokenOut,
+    TokensRevokedOut,
+    UserOut,
+)
 
 router = Router(tags=["组织与认证"])
 
@@ -25,7 +37,66 @@ def obtain_token(request, payload: TokenIn):
     # A successful sign-in, as on the login page: resets the throttle's failure count (axes)
     # and records last_login, without opening a session.
     user_logged_in.send(sender=user.__class__, request=request, user=user)
-    return Status(200, {"token": issue_token(user)})
+    name = services.token_name(payload.name, request.headers.get("User-Agent", ""))
+    row, raw = services.token_issue(user=user, name=name)
+    return Status(200, {"token": raw, "id": row.pk, "name": row.name, "expires_at": row.expires_at})
+
+
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
+
+
+@router.post("/auth/logout", response={204: None, **ERRORS})
+def api_logout(request):
+    """Sign out: revokes the token of this request; with the web session, ends the session
+    (which, like 退出登录, revokes all of the user's tokens)."""
+    token = getattr(request, "api_token", None)
+    if token is not None:
+        services.token_revoke(actor=request.user, instance=token)
+    else:
+        logout(request)
+    return Status(204, None)
+
+
+@router.get("/auth/tokens", response={200: Page[TokenInfoOut], **ERRORS})
+def list_tokens(request, page: int = 1, page_size: int = 50):
+    """The caller's API tokens (我的令牌): name, dates, the first characters; never the token."""
+    now = timezone.now()
+    current = getattr(getattr(request, "api_token", None), "pk", None)
+    return paginate(
+        selectors.token_list(user=request.user),
+        page,
+        page_size,
+        lambda t: {
+            "id": t.pk,
+            "name": t.name,
+            "prefix": t.prefix,
+            "created_at": t.created_at,
+            "last_used_at": t.last_used_at,
+            "expires_at": t.expires_at,
+            "expired": t.expires_at <= now,
+            "current": t.pk == current,
+        },
+    )
+
+
+@router.delete("/auth/tokens/{int:token_id}", response={204: None, **ERRORS})
+def revoke_token(request, token_id: int):
+    """Revoke one of the caller's tokens; anybody else's answers 404."""
+    token = selectors.token_list(user=request.user).filter(pk=token_id).first()
+    if token is None:
+        raise NotFound()
+    services.token_revoke(actor=request.user, instance=token)
+    return Status(204, None)
+
+
+@router.delete("/users/{int:user_id}/tokens", response={200: TokensRevokedOut, **ERRORS})
+def revoke_user_tokens(request, user_id: int):
+    """Revoke every token of an employee (who may change employees: 系统设置 › 员工)."""
+    authorize(request.user, "change", User)
+    user = selectors.user_list().filter(pk=user_id).first()
+    if user is None:
+        raise NotFound()
+    return Status(200, {"revoked": services.user_tokens_revoke(actor=request.user, user=user)})
 
 
 @router.get("/me", response=MeOut)

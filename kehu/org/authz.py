@@ -7,7 +7,7 @@ import, jobs and later documents cannot forget it; views and API routes ask :fun
 
 Actions: ``view``, ``add``, ``change``, ``delete`` and the customer actions ``share``,
 ``transfer``, ``release``, ``claim``, ``import``, ``export``, ``lock``, ``merge``, plus
-``approve`` for documents. An action on a model needs the permission ``<app>.<action>_<model>``
+``approve``/``void`` (作废) for documents. An action on a model needs the permission ``<app>.<action>_<model>``
 (:data:`PERMISSION_ALIASES` names the few that share one). An action on an *object* also needs
 the object to be the actor's to manage — its owner (or, for contacts, follow-ups and documents,
 its customer's owner) is the actor or within the actor's data scope — except ``view`` (the
@@ -41,6 +41,7 @@ ACTION_LABELS = {
     "lock": "锁定",
     "merge": "合并",
     "approve": "审批",
+    "void": "作废",
 }
 
 # (model label, action) → the permission that grants it, where it is not <app>.<action>_<model>.
@@ -52,7 +53,10 @@ PERMISSION_ALIASES: dict[tuple[str, str], str] = {
 # Actions that concern no owner: the permission alone decides. ``add`` on a model (class) is
 # the permission alone too; ``add`` of an unsaved object that names its customer or lead
 # (a contact, a follow-up, a 商机) also needs that customer or lead to be the actor's to manage.
-OWNERLESS_ACTIONS = {"view", "claim", "import", "export", "approve"}
+OWNERLESS_ACTIONS = {"view", "claim", "import", "export", "approve", "void"}
+
+# Actions granted per app for all its documents: ``sales.approve_document``, ``sales.void_document``.
+DOCUMENT_ACTIONS = {"approve", "void"}
 
 
 def _model_of(target: Any) -> type[models.Model]:
@@ -67,8 +71,8 @@ def permission_for(model: type[models.Model] | models.Model, action: str) -> str
     alias = PERMISSION_ALIASES.get((opts.label_lower, action))
     if alias:
         return alias
-    if action == "approve" and opts.app_label == "sales":
-        return "sales.approve_document"
+    if action in DOCUMENT_ACTIONS:
+        return f"{opts.app_label}.{action}_document"
     return f"{opts.app_label}.{action}_{opts.model_name}"
 
 
@@ -89,6 +93,8 @@ def refusal_message(permission: str) -> str:
 
     app_label, _, codename = permission.partition(".")
     action, _, model_name = codename.partition("_")
+    if action in ACTION_LABELS and model_name == "document":
+        return f"没有{ACTION_LABELS[action]}单据的权限"
     if action in ACTION_LABELS:
         try:
             model = apps.get_model(app_label, model_name)

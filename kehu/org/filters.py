@@ -5,7 +5,7 @@ from django.db.models import Q
 
 from kehu.core.filters import KehuFilterSet
 
-from .models import Department, Role, User
+from .models import ApiToken, Department, Role, User
 
 
 class UserFilterSet(KehuFilterSet):
@@ -38,3 +38,11 @@ class RoleFilterSet(KehuFilterSet):
     class Meta(KehuFilterSet.Meta):
         model = Role
         fields = ["q", "data_scope"]
+
+
+class ApiTokenFilterSet(KehuFilterSet):
+    q = django_filters.CharFilter(label="名称", field_name="name", lookup_expr="icontains")
+
+    class Meta(KehuFilterSet.Meta):
+        model = ApiToken
+        fields = ["q"]

@@ -141,21 +141,52 @@ class User(AbstractUser):
         return cached
 
 
-class ApiToken(models.Model):
-    """A per-user API token; only its SHA-256 is stored, the token itself is shown once."""
+def token_expiry():
+    """When a token issued now expires: ``KEHU_API_TOKEN_DAYS`` (default 30) days from now."""
+    from datetime import timedelta
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    from django.conf import settings
+    from django.utils import timezone
+
+    return timezone.now() + timedelta(days=settings.KEHU_API_TOKEN_DAYS)
+
+
+class ApiToken(models.Model):
+    """A per-user API token; only its SHA-256 is stored, the token itself is shown once.
+
+    A token lives ``KEHU_API_TOKEN_DAYS`` days (``expires_at``), and is deleted (revoked) when
+    its user revokes it (我的令牌, ``DELETE /api/v1/auth/tokens/{id}``, ``POST /api/v1/auth/
+    logout``), signs out of the web UI, changes password or is deactivated, or when an
+    administrator revokes the user's tokens (``kehu.org.services``, ``kehu.org.signals``)."""
+
+    user = models.ForeignKey(
+        User, verbose_name=_("员工"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
     key_hash = models.CharField(max_length=64, unique=True)
-    prefix = models.CharField(max_length=8)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    prefix = models.CharField(_("前缀"), max_length=8)
+    name = models.CharField(_("名称"), max_length=100, default="API")
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("过期时间"), default=token_expiry, db_index=True)
 
     class Meta:
         verbose_name = _("API 令牌")
         verbose_name_plural = _("API 令牌")
+        ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.prefix}…"
+        return f"{self.name}（{self.prefix}…）"
+
+    @property
+    def label(self) -> str:
+        """How the change log names a token: never any part of the secret."""
+        return f"API 令牌 #{self.pk}（{self.name}）"
+
+    @property
+    def is_expired(self) -> bool:
+        from django.utils import timezone
+
+        return self.expires_at <= timezone.now()
 
     @staticmethod
     def hash(raw: str) -> str:

@@ -38,16 +38,23 @@ SALES_PERMS = [
     "sales.view_quote",
     "sales.add_quote",
     "sales.change_quote",
+    "sales.delete_quote",
     "sales.view_contract",
     "sales.add_contract",
     "sales.change_contract",
+    "sales.delete_contract",
     "sales.view_payment",
     "sales.add_payment",
+    "sales.change_payment",
+    "sales.delete_payment",
     "sales.view_paymentplan",
     "sales.add_paymentplan",
+    "sales.change_paymentplan",
+    "sales.delete_paymentplan",
     "aftersales.view_vehicle",
     "aftersales.view_repairorder",
     "aftersales.view_maintenanceorder",
+    "basics.view_product",
 ]
 
 BUILTIN_ROLES = {
@@ -56,7 +63,12 @@ BUILTIN_ROLES = {
         "name": "销售经理",
         "data_scope": DataScope.DEPT_AND_BELOW,
         "perms": SALES_PERMS
-        + ["customers.transfer_customer", "customers.merge_customer", "sales.approve_document"],
+        + [
+            "customers.transfer_customer",
+            "customers.merge_customer",
+            "sales.approve_document",
+            "sales.void_document",
+        ],
     },
     "salesperson": {"name": "业务员", "data_scope": DataScope.SELF, "perms": SALES_PERMS},
     "after_sales": {
@@ -89,7 +101,9 @@ BUILTIN_ROLES = {
             "sales.view_payment",
             "sales.view_paymentplan",
             "sales.approve_document",
+            "sales.void_document",
             "aftersales.view_onaccountorder",
+            "basics.view_product",
         ],
     },
 }

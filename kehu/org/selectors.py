@@ -6,12 +6,17 @@ from typing import Any
 
 from django.db.models import Count, QuerySet
 
-from .models import Department, Role, User
+from .models import ApiToken, Department, Role, User
 
 
 def user_list(*, active_only: bool = False) -> QuerySet[User]:
     qs = User.objects.select_related("department").prefetch_related("roles")
     return qs.filter(is_active=True) if active_only else qs
+
+
+def token_list(*, user: User) -> QuerySet[ApiToken]:
+    """The user's own API tokens, newest first (expired ones too, until they are purged)."""
+    return ApiToken.objects.filter(user=user).order_by("-created_at", "-id")
 
 
 def department_list() -> QuerySet[Department]:

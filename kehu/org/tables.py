@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import django_tables2 as tables
+from django.utils.html import format_html
 
 from kehu.core.tables import ActionsColumn, KehuTable
 
-from .models import Department, Role, User
+from .models import ApiToken, Department, Role, User
 
 
 class UserTable(KehuTable):
@@ -15,7 +16,11 @@ class UserTable(KehuTable):
     department = tables.Column(verbose_name="部门", order_by="department__name")
     roles = tables.ManyToManyColumn(verbose_name="角色", orderable=False)
     is_active = tables.BooleanColumn(verbose_name="在职", yesno="是,否")
-    actions = ActionsColumn("user", delete=False, extra=[("离职交接", "handover", "text-orange")])
+    actions = ActionsColumn(
+        "user",
+        delete=False,
+        extra=[("离职交接", "handover", "text-orange"), ("撤销令牌", "revoke_tokens", "text-red")],
+    )
 
     class Meta(KehuTable.Meta):
         model = User
@@ -48,3 +53,41 @@ class RoleTable(KehuTable):
     class Meta(KehuTable.Meta):
         model = Role
         fields = ["id", "name", "code", "data_scope", "is_admin", "user_count"]
+
+
+class ApiTokenTable(KehuTable):
+    """我的令牌: never the token itself (only its hash is stored), only its first characters."""
+
+    name = tables.Column(verbose_name="名称")
+    prefix = tables.Column(verbose_name="令牌", orderable=False)
+    created_at = tables.DateTimeColumn(verbose_name="创建时间", format="Y-m-d H:i")
+    last_used_at = tables.DateTimeColumn(
+        verbose_name="最近使用", format="Y-m-d H:i", default="从未使用", empty_values=(None,)
+    )
+    expires_at = tables.DateTimeColumn(verbose_name="过期时间", format="Y-m-d H:i")
+    status = tables.Column(verbose_name="状态", empty_values=(), orderable=False)
+    actions = ActionsColumn(
+        "token", edit=False, delete=False, extra=[("撤销", "revoke", "text-danger")]
+    )
+
+    class Meta(KehuTable.Meta):
+        model = ApiToken
+        fields = ["name", "prefix", "created_at", "last_used_at", "expires_at"]
+        # What a phone shows first (the table scrolls sideways): which token, is it alive.
+        sequence = [
+            "name",
+            "status",
+            "expires_at",
+            "last_used_at",
+            "created_at",
+            "prefix",
+            "actions",
+        ]
+        empty_text = "暂无令牌"
+
+    def render_prefix(self, value):
+        return f"{value}…"
+
+    def render_status(self, record):
+        css, label = ("bg-secondary-lt", "已过期") if record.is_expired else ("bg-green-lt", "有效")
+        return format_html('<span class="badge {}">{}</span>', css, label)

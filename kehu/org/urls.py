@@ -6,6 +6,11 @@ from . import views
 
 urlpatterns = [
     path(
+        "users/<int:pk>/revoke-tokens/",
+        views.UserTokensRevokeView.as_view(),
+        name="user_revoke_tokens",
+    ),
+    path(
         "users/",
         include(
             object_urls(

@@ -93,3 +93,132 @@ def _funnel_opportunities(user) -> int | None:
 
 funnel_stages.append((10, "跟进中线索", _funnel_leads))
 funnel_stages.append((30, "进行中商机", _funnel_opportunities))
+
+
+# --- 报价单, 合同, 回款, 回款计划 -----------------------------------------------------------------
+
+from kehu.core.registry import attachment_visibility, todo_counters, todo_lists  # noqa: E402
+from kehu.documents.types import registry as document_types  # noqa: E402
+from kehu.documents.views import portrait_tab  # noqa: E402
+
+from . import documents  # noqa: E402, F401  (registers the four declarations)
+
+for _decl in sorted(document_types.values(), key=lambda d: d.tab_order):
+    if _decl.model._meta.app_label != "sales":
+        continue
+    portrait_tabs[_decl.tab_key] = (
+        _decl.tab_label,
+        f"sales.view_{_decl.model._meta.model_name}",
+        portrait_tab(_decl),
+    )
+
+    def _visible(user, _decl=_decl):
+        from kehu.documents.selectors import document_list
+
+        return document_list(_decl, user=user)
+
+    log_visibility[_decl.model._meta.label_lower] = _visible
+    attachment_visibility[_decl.model._meta.label_lower] = _visible
+
+
+@register_delete_guard("customers.customer")
+def customer_has_documents(customer) -> str | None:
+    """已产生待收款金额或有单据选择了客户则不可删除 (SPEC §2.2)."""
+    for decl in document_types.values():
+        if decl.model._default_manager.filter(customer_id=customer.pk).exists():
+            return f"该客户有{decl.label}，不能删除"
+    return None
+
+
+@register_delete_guard("basics.product")
+def product_on_line_items(product) -> str | None:
+    from .models import ContractItem, QuoteItem
+
+    if (
+        QuoteItem.objects.filter(product=product).exists()
+        or ContractItem.objects.filter(product=product).exists()
+    ):
+        return "该产品已用于报价单或合同明细，不能删除；可改为停用"
+    return None
+
+
+def approvals_count(user) -> int:
+    from kehu.documents.approval import approvable, pending_for
+
+    return len(pending_for(user)) if approvable(user) else 0
+
+
+def plans_due(user):
+    from django.utils import timezone
+
+    from kehu.documents.selectors import document_list
+
+    from .documents import due_plans
+
+    decl = document_types["paymentplan"]
+    return (
+        due_plans(document_list(decl, user=user), timezone.localdate())
+        .filter(customer__owner_id=user.pk)
+        .order_by("due_at", "id")
+    )
+
+
+def plans_due_count(user) -> int:
+    if not user.has_perm("sales.view_paymentplan"):
+        return 0
+    return plans_due(user).count()
+
+
+todo_counters.append(approvals_count)
+todo_counters.append(plans_due_count)
+
+
+def _approvals_list(user) -> list[dict]:
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from kehu.documents.approval import pending_for
+
+    return [
+        {
+            "type": decl.key,
+            "id": doc.pk,
+            "number": doc.number,
+            "label": f"{decl.label} {doc.number}",
+            "detail": f"{doc.customer.name} · 金额 {doc.amount:,.2f} · 提交人 {doc.submitted_by or '—'}",
+            "when": timezone.localtime(doc.submitted_at).strftime("%m-%d %H:%M")
+            if doc.submitted_at
+            else "",
+            "url": reverse(f"{decl.url_name}_detail", args=[doc.pk]),
+            "amount": f"{doc.amount:.2f}",
+        }
+        for decl, doc in pending_for(user)
+    ]
+
+
+def _plans_list(user) -> list[dict]:
+    from django.urls import reverse
+    from django.utils import timezone
+
+    if not user.has_perm("sales.view_paymentplan"):
+        return []
+    today = timezone.localdate()
+    return [
+        {
+            "id": plan.pk,
+            "contract_id": plan.contract_id,
+            "customer_id": plan.customer_id,
+            "label": f"{plan.customer.name} · 第{plan.instalment}期",
+            "detail": f"{plan.contract.name} · 本期 {plan.amount:,.2f}",
+            "when": f"{plan.due_at:%Y-%m-%d} 到期",
+            "due_at": plan.due_at.isoformat(),
+            "amount": f"{plan.amount:.2f}",
+            "overdue": plan.due_at < today,
+            "url": reverse("paymentplan_detail", args=[plan.pk]),
+        }
+        for plan in plans_due(user).select_related("contract")[:200]
+    ]
+
+
+todo_lists["payment_plans_due"] = ("回款计划到期", _plans_list)
+todo_lists["approvals"] = ("待我审批", _approvals_list)

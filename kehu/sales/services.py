@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
@@ -12,6 +11,7 @@ from kehu.audit.models import Action
 from kehu.audit.services import record_change, snapshot
 from kehu.basics.models import DictEntry, DictKind
 from kehu.core.errors import ApplicationError, Conflict
+from kehu.core.money import MONEY_LIMIT, clean_money  # noqa: F401  (importable from here too)
 from kehu.core.services import BatchResult, run_batch
 from kehu.customers.selectors import document_customer
 from kehu.customers.services import customer_create, warn_duplicates
@@ -213,27 +213,6 @@ def lead_followup_create(*, actor: User, lead: Lead, data: dict[str, Any]) -> Fo
 
 # --- 商机 (opportunities) -------------------------------------------------------------------
 
-MONEY_LIMIT = Decimal("999999999999.99")
-
-
-def clean_money(value: Any, label: str) -> Decimal:
-    """An amount of money: a number ≥ 0 with at most two decimals (never a float)."""
-    if value is None or value == "":
-        return Decimal("0.00")
-    try:
-        amount = Decimal(str(value).strip().replace(",", ""))
-    except InvalidOperation:
-        raise FieldError(f"{label}必须是数字") from None
-    if not amount.is_finite():
-        raise FieldError(f"{label}必须是数字")
-    if amount < 0:
-        raise FieldError(f"{label}不能为负数")
-    if amount > MONEY_LIMIT:
-        raise FieldError(f"{label}过大")
-    if amount != amount.quantize(Decimal("0.01")):
-        raise FieldError(f"{label}最多两位小数")
-    return amount.quantize(Decimal("0.01"))
-
 
 def _clean_opportunity(data: dict[str, Any]) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
@@ -312,3 +291,82 @@ def opportunity_delete(*, actor: User, instance: Opportunity) -> None:
     )
     instance.delete()
     rules.refresh_return_due([instance.customer_id])
+
+
+# --- 报价单转合同, 回款计划延期 ------------------------------------------------------------------
+
+
+@transaction.atomic
+def quote_to_contract(*, actor: User, quote, data: dict[str, Any] | None = None):
+    """转合同: a new contract draft for the quote's customer, carrying its line items and amount."""
+    from kehu.documents.models import ApprovalStatus
+    from kehu.documents.services import document_save
+    from kehu.documents.types import registry
+
+    from .models import Contract, ContractKind
+
+    authorize(actor, "add", Contract(customer=quote.customer))
+    if quote.approval_status == ApprovalStatus.VOID:
+        raise ApplicationError("报价单已作废，不能转合同", code="void")
+    data = data or {}
+    kind = data.get("kind") or ContractKind.VEHICLE
+    items = [
+        {
+            "product": i.product_id if i.product is None or i.product.is_active else None,
+            "name": i.name,
+            "spec": i.spec,
+            "unit": i.unit,
+            "quantity": i.quantity,
+            "unit_price": i.unit_price,
+            "discount": i.discount,
+        }
+        for i in quote.items.select_related("product")
+    ]
+    contract = document_save(
+        registry["contract"],
+        actor=actor,
+        instance=None,
+        data={
+            "customer": quote.customer,
+            "name": data.get("name") or f"{quote.customer.name}{ContractKind(kind).label}合同",
+            "kind": kind,
+            "amount": quote.amount,
+            "signed_at": timezone.now(),
+            "signer": actor,
+            "quote": quote.pk,
+            "items": items,
+            "remark": f"由报价单 {quote.number} 转入",
+        },
+    )
+    return contract
+
+
+@transaction.atomic
+def plan_extend(*, actor: User, plan, due_at, remark: str = ""):
+    """续费/延期: a new due date for an unpaid plan; 延期次数 + 1, logged."""
+    from .models import PaymentPlan
+
+    plan = PaymentPlan.objects.select_for_update().get(pk=plan.pk)
+    authorize(actor, "change", plan)
+    if plan.settled_at is not None:
+        raise ApplicationError("该回款计划已回款，不能延期", code="settled", status=409)
+    if not due_at:
+        raise ApplicationError("请填写新的回款日期", errors={"due_at": ["请填写新的回款日期"]})
+    if due_at <= plan.due_at:
+        raise ApplicationError(
+            "新的回款日期必须晚于原回款日期",
+            errors={"due_at": [f"必须晚于原回款日期 {plan.due_at:%Y-%m-%d}"]},
+        )
+    before = {"due_at": plan.due_at.isoformat(), "extensions": plan.extensions}
+    plan.due_at, plan.extensions = due_at, plan.extensions + 1
+    plan.save(update_fields=["due_at", "extensions", "updated_at"])
+    record_change(
+        actor=actor,
+        action=Action.UPDATE,
+        obj=plan,
+        before=before,
+        after={"due_at": plan.due_at.isoformat(), "extensions": plan.extensions, "remark": remark},
+        message=f"回款计划第{plan.instalment}期延期至 {plan.due_at:%Y-%m-%d}"
+        + (f"：{remark}" if remark else ""),
+    )
+    return plan

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django import forms as forms_lib
 from django.shortcuts import render
 from django.views import View
 
@@ -11,6 +12,7 @@ from kehu.core.htmx import saved_response
 from kehu.followups.models import FollowUp
 
 from . import filters, forms, selectors, services, tables
+from .models import ContractKind
 
 
 class LeadListView(generic.ObjectListView):
@@ -237,3 +239,111 @@ class OpportunityDetailView(generic.KehuViewMixin, View):
         opportunity = selectors.opportunity_get(user=request.user, pk=pk)
         url = reverse("customer_detail", args=[opportunity.customer_id])
         return redirect(f"{url}?tab=opportunities")
+
+
+# --- 报价单转合同, 回款计划续费/延期 ---------------------------------------------------------------
+
+
+class QuoteToContractForm(forms_lib.Form):
+    name = forms_lib.CharField(
+        label="合同名称", required=False, max_length=100, help_text="留空则自动命名"
+    )
+    kind = forms_lib.ChoiceField(label="合同类型", choices=ContractKind.choices)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs.setdefault(
+                "class",
+                "form-select" if isinstance(field.widget, forms_lib.Select) else "form-control",
+            )
+
+
+class PlanExtendForm(forms_lib.Form):
+    due_at = forms_lib.DateField(
+        label="新的回款日期",
+        widget=forms_lib.DateInput(attrs={"type": "date"}),
+        error_messages={"required": "请填写新的回款日期", "invalid": "日期格式不正确"},
+    )
+    remark = forms_lib.CharField(label="说明", required=False, max_length=200)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("class", "form-control")
+
+
+class DocumentActionFormView(generic.KehuViewMixin, View):
+    """A modal form acting on one document (转合同, 续费/延期)."""
+
+    decl_key = ""
+    form_class: type = forms_lib.Form
+    title = ""
+
+    def doc(self, request, pk):
+        from kehu.documents.selectors import document_get
+        from kehu.documents.types import registry
+
+        return document_get(registry[self.decl_key], user=request.user, pk=pk)
+
+    def render_modal(self, request, doc, form, error="", status=200):
+        return render(
+            request,
+            "documents/htmx/action_modal.html",
+            {
+                "doc": doc,
+                "title": f"{self.title}：{doc.number}",
+                "form": form,
+                "error": error,
+                "action_url": request.path,
+            },
+            status=status,
+        )
+
+    def get(self, request, pk):
+        return self.render_modal(request, self.doc(request, pk), self.form_class())
+
+    def post(self, request, pk):
+        doc = self.doc(request, pk)
+        form = self.form_class(request.POST)
+        if not form.is_valid():
+            return self.render_modal(request, doc, form, status=400)
+        try:
+            return self.act(request, doc, form.cleaned_data)
+        except ApplicationError as exc:
+            for field, errors in exc.errors.items():
+                for message in errors:
+                    form.add_error(field if field in form.fields else None, message)
+            return self.render_modal(request, doc, form, exc.message, exc.status)
+
+    def act(self, request, doc, data):  # pragma: no cover - declared by subclasses
+        raise NotImplementedError
+
+
+class QuoteToContractView(DocumentActionFormView):
+    permission_required = ("sales.view_quote", "sales.add_contract")
+    decl_key = "quote"
+    form_class = QuoteToContractForm
+    title = "报价单转合同"
+
+    def act(self, request, doc, data):
+        from django.http import HttpResponse
+        from django.urls import reverse
+
+        contract = services.quote_to_contract(actor=request.user, quote=doc, data=data)
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = reverse("contract_detail", args=[contract.pk])
+        return response
+
+
+class PlanExtendView(DocumentActionFormView):
+    permission_required = "sales.change_paymentplan"
+    decl_key = "paymentplan"
+    form_class = PlanExtendForm
+    title = "回款计划续费/延期"
+
+    def act(self, request, doc, data):
+        plan = services.plan_extend(
+            actor=request.user, plan=doc, due_at=data["due_at"], remark=data.get("remark", "")
+        )
+        return saved_response(message=f"已延期至 {plan.due_at:%Y-%m-%d}（第{plan.extensions}次）")

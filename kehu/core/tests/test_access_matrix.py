@@ -1,8 +1,8 @@
 """Access control as a structure: every route × every role (SPEC §1, §10, §12.2, §13 "who may act").
 
-MATRIX: 114 routes (66 web routes + 48 API operations) × 9 roles
-= 1026 route × role pairs, run as 199 request cases (a route's GET and POST, and the
-"own object" variants below) × 9 roles = 1791 tests.
+MATRIX: 203 routes (108 web routes + 95 API operations) × 9 roles
+= 1827 route × role pairs, run as 387 request cases (a route's GET and POST, and the
+"own object" variants below) × 9 roles = 3483 tests.
 
 The routes are enumerated, not listed by hand: every named URL of ``django.urls.get_resolver()``
 (walked recursively) and every (method, path) of ``kehu.api.api.get_openapi_schema()``. Each one
@@ -27,15 +27,23 @@ test — only the roles' permission sets are read from the database (``kehu/org/
 - allowed → 2xx/3xx (a write may also answer 400) — never 401/403/404/500, never the login page.
 
 Every refused write (anything but GET) must also change nothing: the rows of the customer,
-contact, follow-up, lead, 商机, share, attachment, import, pool, organisation and dictionary
-tables and the change log are compared before and after.
+contact, follow-up, lead, 商机, share, attachment, import, pool, organisation, dictionary,
+product and document tables (报价单, 合同, 回款, 回款计划, their line items, approval records and
+steps, issued numbers) and the change log are compared before and after.
+
+Documents (SPEC §6, §13): Q1/T1/Y1/N1 are sales1's drafts of C1 (TA its approved contract),
+QP/TP/YP pending approval, QA/TV/YA approved. 审批/驳回 need, besides the permission, the
+approver of the current step — ``manage="approver"`` names them in ``OBJECTS`` (quotes and
+contracts: sales1's department leader manager1; payments: the role 财务, finance1), an admin
+approving any step.
 
 Roles: admin; manager1 (销售经理, scope 销售部 and below); sales1 (owner of the samples); sales2
 (业务员, C1 is shared with them: sees it, manages nothing of it); sales3 (业务员 of 销售二部: sees
 nothing of sales1's); service1 (售后, scope self); finance1 (财务, scope all, view permissions
-only); viewadd (a custom role, scope self, only the view and add permissions of customers,
-contacts, follow-ups, leads and 商机 — it owns V1/VK/VF/VO/VL, so "manages it but lacks the
-change/delete/share permission" is tested too); anonymous.
+only, plus 审批 and 作废); viewadd (a custom role, scope self, only the view and add permissions
+of customers, contacts, follow-ups, leads, 商机 and the four documents — it owns V1/VK/VF/VO/VL
+and VQ/VT/VTA/VY/VN, so "manages it but lacks the change/delete/share permission" is tested
+too); anonymous.
 
 The database is built once for the module (inside one transaction rolled back at the end); each
 test runs in a savepoint, so a write never leaks into the next test.
@@ -93,7 +101,8 @@ SCOPE: dict[str, set[str] | None] = {
 class Obj:
     """A sample object: who owns it (None: a pool customer), the customer it hangs on (whose
     shares make it visible), who shared it, who wrote it, or "only its creator" (import jobs)
-    or "a settings row" (the permission alone decides)."""
+    or "a settings row" (the permission alone decides); for a document pending approval, the
+    approvers of its current step (an admin may approve any step)."""
 
     owner: str | None = None
     customer: str | None = None
@@ -101,6 +110,7 @@ class Obj:
     author: str | None = None
     creator_only: str | None = None
     setting: bool = False
+    approvers: tuple[str, ...] = ()
 
 
 OBJECTS: dict[str, Obj] = {
@@ -117,11 +127,34 @@ OBJECTS: dict[str, Obj] = {
     "VF": Obj(owner="viewadd", customer="V1", author="viewadd"),
     "VO": Obj(owner="viewadd", customer="V1"),
     "VL": Obj(owner="viewadd"),
+    # 报价单 (Q), 合同 (T), 回款 (Y), 回款计划 (N) of C1: a document follows its customer (SPEC
+    # §1), so sales2 sees them through C1's share. …1: 未申请; …P: 待审批 at the first step, whose
+    # approver is named here (quotes and contracts: the submitter sales1's department leader —
+    # 销售一部 has none, so 销售部's manager1; payments: the role 财务, which finance1 holds);
+    # …A: 审批通过. TA carries Y1, YP, YA and N1; TV has no payments (its 作废 is not refused).
+    "Q1": Obj(owner="sales1", customer="C1"),
+    "QP": Obj(owner="sales1", customer="C1", approvers=("manager1",)),
+    "QA": Obj(owner="sales1", customer="C1"),
+    "T1": Obj(owner="sales1", customer="C1"),
+    "TP": Obj(owner="sales1", customer="C1", approvers=("manager1",)),
+    "TA": Obj(owner="sales1", customer="C1"),
+    "TV": Obj(owner="sales1", customer="C1"),
+    "Y1": Obj(owner="sales1", customer="C1"),
+    "YP": Obj(owner="sales1", customer="C1", approvers=("finance1",)),
+    "YA": Obj(owner="sales1", customer="C1"),
+    "N1": Obj(owner="sales1", customer="C1"),
+    # viewadd's own documents of V1 (VTA approved by admin; VY and VN on it)
+    "VQ": Obj(owner="viewadd", customer="V1"),
+    "VT": Obj(owner="viewadd", customer="V1"),
+    "VTA": Obj(owner="viewadd", customer="V1"),
+    "VY": Obj(owner="viewadd", customer="V1"),
+    "VN": Obj(owner="viewadd", customer="V1"),
     "J1": Obj(creator_only="sales1"),  # sales1's import job (in preview)
     "SPARE_USER": Obj(setting=True),
     "SPARE_DEPT": Obj(setting=True),
     "SPARE_ROLE": Obj(setting=True),
     "SPARE_ENTRY": Obj(setting=True),
+    "SPARE_PRODUCT": Obj(setting=True),
     "POOL2": Obj(setting=True),
 }
 
@@ -136,6 +169,14 @@ VIEWADD_PERMS = [
     "sales.add_lead",
     "sales.view_opportunity",
     "sales.add_opportunity",
+    "sales.view_quote",
+    "sales.add_quote",
+    "sales.view_contract",
+    "sales.add_contract",
+    "sales.view_payment",
+    "sales.add_payment",
+    "sales.view_paymentplan",
+    "sales.add_paymentplan",
 ]
 
 
@@ -159,6 +200,14 @@ ACTOR = UserRef("@actor")
 
 
 @dataclass(frozen=True)
+class TokenRef:
+    """The id of the requesting role's own API token (sales1's for anonymous)."""
+
+
+OWN_TOKEN = TokenRef()
+
+
+@dataclass(frozen=True)
 class Upload:
     kind: str  # "pdf" | "xlsx"
 
@@ -167,7 +216,8 @@ class Upload:
 class Rule:
     """Who may: all of ``perm`` (None: any signed-in user; ``public``: anybody), and, when
     ``object`` is given, that object visible — and manageable when ``manage`` (True: owner within
-    the actor's scope; "author": its author or an admin). ``via`` says where the request names
+    the actor's scope; "author": its author or an admin; "approver": the approver of its current
+    approval step or an admin). ``via`` says where the request names
     the object: "url"/"query" (hidden → 404), "body" (hidden → 400/404), "batch" (→ 200 with
     the object refused)."""
 
@@ -277,6 +327,14 @@ POOL_FORM = {
     "lock_limit": "0",
 }
 LEAD_FORM = {"name": "矩阵新线索", "contact_name": "线索人", "contact_phone": "13700000094"}
+PRODUCT_FORM = {
+    "name": "矩阵新叉车",
+    "category": "vehicle",
+    "spec": "MX35",
+    "unit": "台",
+    "list_price": "100000",
+    "is_active": "on",
+}
 
 
 def _get_post(rule: Rule, obj: str, data: dict[str, Any] | None = None) -> tuple[Case, ...]:
@@ -284,6 +342,250 @@ def _get_post(rule: Rule, obj: str, data: dict[str, Any] | None = None) -> tuple
         get(rule, kwargs=pk(obj), label=f"GET {obj}"),
         post(rule, kwargs=pk(obj), data=data or {}, label=f"POST {obj}"),
     )
+
+
+# --- 报价单, 合同, 回款, 回款计划: one declaration each (kehu/sales/documents.py), so one builder ---
+
+NO_ITEMS = {"items-TOTAL_FORMS": "0", "items-INITIAL_FORMS": "0"}  # the line-item formset
+
+
+def quote_form(customer: str) -> dict[str, Any]:
+    return {
+        "customer": Ref(customer),
+        "amount": "50000",
+        "quoted_at": "2026-11-01T10:00",
+        "remark": "矩阵报价",
+        **NO_ITEMS,
+    }
+
+
+def contract_form(customer: str) -> dict[str, Any]:
+    return {
+        "customer": Ref(customer),
+        "name": "矩阵新合同",
+        "kind": "vehicle",
+        "amount": "100000",
+        **NO_ITEMS,
+    }
+
+
+def payment_form(contract: str) -> dict[str, Any]:
+    return {"contract": Ref(contract), "amount": "1000", "paid_at": "2026-11-01"}
+
+
+def plan_form(contract: str) -> dict[str, Any]:
+    return {
+        "contract": Ref(contract),
+        "instalment": "2",
+        "amount": "1000",
+        "due_at": "2030-06-30",
+        "remind_days": "3",
+    }
+
+
+@dataclass(frozen=True)
+class Documents:
+    """One document type's samples (``OBJECTS``) and inputs. ``draft`` (未申请) is read, edited,
+    deleted, attached to and submitted, ``pending`` (待审批) withdrawn, approved and rejected,
+    ``approved`` voided; ``own_draft`` is viewadd's (it manages it without the change/delete
+    permission). A new one names ``parent`` — the customer, or the approved contract of a
+    payment or plan — and viewadd's own ``own_parent``."""
+
+    url_name: str  # also the model: sales.<action>_<url_name>
+    api_path: str
+    parent: str
+    own_parent: str
+    draft: str
+    own_draft: str
+    form: Any  # (parent) → the page's add/edit form
+    api_body: Any  # (parent) → the API's create body
+    pending: str | None = None  # None: no approval (回款计划)
+    approved: str | None = None
+
+    def perm(self, action: str) -> str:
+        return f"sales.{action}_{self.url_name}"
+
+    def samples(self) -> tuple[tuple[str, str], ...]:
+        return ((self.draft, self.parent), (self.own_draft, self.own_parent))
+
+    def approval_cases(self) -> list[tuple[str, str, Rule, str]]:
+        """(action, object, rule, comment): 提交/撤回 change the document (its customer theirs to
+        manage), 审批/驳回 need the approver of the current step, 作废 the permission alone."""
+        view, change = self.perm("view"), self.perm("change")
+        approver = Rule((view, "sales.approve_document"), self.pending, manage="approver")
+        return [
+            ("submit", self.draft, own((view, change), self.draft), ""),
+            ("submit", self.own_draft, own((view, change), self.own_draft), ""),
+            ("withdraw", self.pending, own((view, change), self.pending), ""),
+            ("approve", self.pending, approver, "矩阵同意"),
+            ("reject", self.pending, approver, "矩阵驳回"),
+            ("void", self.approved, seen((view, "sales.void_document"), self.approved), "矩阵作废"),
+        ]
+
+    def pages(self) -> dict[str, Case | tuple[Case, ...]]:
+        n = self.url_name
+        entries: dict[str, Case | tuple[Case, ...]] = {
+            f"{n}_list": get(Rule(self.perm("view"))),
+            f"{n}_add": (
+                get(Rule(self.perm("add"))),
+                *(
+                    post(
+                        own(self.perm("add"), parent, via="body"),
+                        data=self.form(parent),
+                        label=f"POST {parent}",
+                    )
+                    for _doc, parent in self.samples()
+                ),
+            ),
+            f"{n}_detail": get(seen(self.perm("view"), self.draft), kwargs=pk(self.draft)),
+            f"{n}_edit": tuple(
+                case
+                for doc, parent in self.samples()
+                for case in _get_post(own(self.perm("change"), doc), doc, self.form(parent))
+            ),
+            f"{n}_delete": tuple(
+                case
+                for doc, _parent in self.samples()
+                for case in _get_post(own(self.perm("delete"), doc), doc)
+            ),
+            f"{n}_bulk_delete": tuple(
+                post(
+                    Rule(self.perm("delete"), doc, "batch", manage=True),
+                    data={"pk": [Ref(doc)]},
+                    label=f"POST {doc}",
+                )
+                for doc, _parent in self.samples()
+            ),
+            # an attachment changes the document (POST only: the upload is on its page)
+            f"{n}_attach": tuple(
+                post(
+                    own(self.perm("change"), doc),
+                    kwargs=pk(doc),
+                    data={"attachments": Upload("pdf")},
+                    label=f"POST {doc}",
+                )
+                for doc, _parent in self.samples()
+            ),
+        }
+        if self.pending:
+            # the modal (GET) opens for whoever may act, the POST acts
+            entries[f"{n}_action"] = tuple(
+                case
+                for action, doc, rule, comment in self.approval_cases()
+                for case in (
+                    get(
+                        rule,
+                        kwargs={"pk": Ref(doc), "name": action},
+                        label=f"GET {action} {doc}",
+                    ),
+                    post(
+                        rule,
+                        kwargs={"pk": Ref(doc), "name": action},
+                        data={"comment": comment},
+                        label=f"POST {action} {doc}",
+                    ),
+                )
+            )
+        return entries
+
+    def api(self) -> dict[tuple[str, str], Case | tuple[Case, ...]]:
+        base = f"/api/v1/{self.api_path}"
+        one = base + "/{doc_id}"
+        entries: dict[tuple[str, str], Case | tuple[Case, ...]] = {
+            ("GET", base): get(Rule(self.perm("view"))),
+            ("POST", base): tuple(
+                post(
+                    own(self.perm("add"), parent, via="body"),
+                    data=self.api_body(parent),
+                    label=parent,
+                )
+                for _doc, parent in self.samples()
+            ),
+            ("GET", one): get(
+                seen(self.perm("view"), self.draft), kwargs={"doc_id": Ref(self.draft)}
+            ),
+            ("PATCH", one): tuple(
+                call(
+                    "PATCH",
+                    own(self.perm("change"), doc),
+                    kwargs={"doc_id": Ref(doc)},
+                    data={"remark": "矩阵修改"},
+                    label=doc,
+                )
+                for doc, _parent in self.samples()
+            ),
+            ("DELETE", one): tuple(
+                call(
+                    "DELETE", own(self.perm("delete"), doc), kwargs={"doc_id": Ref(doc)}, label=doc
+                )
+                for doc, _parent in self.samples()
+            ),
+        }
+        if self.pending:
+            actions: dict[str, list[Case]] = {}
+            for action, doc, rule, comment in self.approval_cases():
+                actions.setdefault(action, []).append(
+                    post(rule, kwargs={"doc_id": Ref(doc)}, data={"comment": comment}, label=doc)
+                )
+            for action, cases in actions.items():
+                entries["POST", f"{one}/{action}"] = tuple(cases) if len(cases) > 1 else cases[0]
+            entries["GET", f"{one}/approvals"] = get(
+                seen(self.perm("view"), self.pending), kwargs={"doc_id": Ref(self.pending)}
+            )
+        return entries
+
+
+DOCUMENTS = [
+    Documents(
+        "quote",
+        "quotes",
+        "C1",
+        "V1",
+        "Q1",
+        "VQ",
+        quote_form,
+        lambda c: {"customer_id": Ref(c), "amount": "50000", "remark": "矩阵API报价"},
+        pending="QP",
+        approved="QA",
+    ),
+    Documents(
+        "contract",
+        "contracts",
+        "C1",
+        "V1",
+        "T1",
+        "VT",
+        contract_form,
+        lambda c: {"customer_id": Ref(c), "name": "矩阵API合同", "amount": "100000"},
+        pending="TP",
+        approved="TV",
+    ),
+    Documents(
+        "payment",
+        "payments",
+        "TA",
+        "VTA",
+        "Y1",
+        "VY",
+        payment_form,
+        lambda t: {"contract_id": Ref(t), "amount": "1000"},
+        pending="YP",
+        approved="YA",
+    ),
+    Documents(
+        "paymentplan",
+        "payment-plans",
+        "TA",
+        "VTA",
+        "N1",
+        "VN",
+        plan_form,
+        lambda t: {"contract_id": Ref(t), "amount": "1000", "due_at": "2030-06-30"},
+    ),
+]
+DOCUMENT_PAGES = {k: v for d in DOCUMENTS for k, v in d.pages().items()}
+DOCUMENT_API = {k: v for d in DOCUMENTS for k, v in d.api().items()}
+TO_CONTRACT = ("sales.view_quote", "sales.add_contract")
 
 
 EXPECTED: dict[str | tuple[str, str], Case | tuple[Case, ...]] = {
@@ -316,6 +618,20 @@ EXPECTED: dict[str | tuple[str, str], Case | tuple[Case, ...]] = {
     ),
     "user_handover": _get_post(
         setting("org.change_user", "SPARE_USER"), "SPARE_USER", {"successor": UserRef("sales2")}
+    ),
+    "user_revoke_tokens": _get_post(setting("org.change_user", "SPARE_USER"), "SPARE_USER"),
+    # --- the signed-in user's own account pages: own tokens only (another's answers 404) ---
+    "token_list": get(SIGNED_IN),
+    "token_revoke": (
+        get(SIGNED_IN, kwargs={"pk": OWN_TOKEN}, label="GET own"),
+        post(SIGNED_IN, kwargs={"pk": OWN_TOKEN}, label="POST own"),
+    ),
+    "password_change": (
+        get(SIGNED_IN),
+        post(
+            SIGNED_IN,
+            data={"old_password": "wrong-password", "new_password1": "x", "new_password2": "y"},
+        ),
     ),
     "department_list": get(setting("org.view_department")),
     "department_add": (
@@ -356,6 +672,19 @@ EXPECTED: dict[str | tuple[str, str], Case | tuple[Case, ...]] = {
         {"kind": "tags", "name": "矩阵标签改", "sort": "2", "is_active": "on"},
     ),
     "dictentry_delete": _get_post(setting("basics.delete_dictentry", "SPARE_ENTRY"), "SPARE_ENTRY"),
+    # 产品: read by sales and finance (the list, the line items' picker), kept by admins
+    "product_list": get(setting("basics.view_product")),
+    "product_picker": get(setting("basics.view_product"), query={"q": "矩阵"}),
+    "product_add": (
+        get(setting("basics.add_product")),
+        post(setting("basics.add_product"), data=PRODUCT_FORM),
+    ),
+    "product_edit": _get_post(
+        setting("basics.change_product", "SPARE_PRODUCT"),
+        "SPARE_PRODUCT",
+        {**PRODUCT_FORM, "name": "矩阵叉车改"},
+    ),
+    "product_delete": _get_post(setting("basics.delete_product", "SPARE_PRODUCT"), "SPARE_PRODUCT"),
     "poolrule_list": get(setting("pool.view_pool")),
     "poolrule_add": (
         get(setting("pool.add_pool")),
@@ -550,9 +879,49 @@ EXPECTED: dict[str | tuple[str, str], Case | tuple[Case, ...]] = {
         *_get_post(own("sales.delete_opportunity", "O1"), "O1"),
         *_get_post(own("sales.delete_opportunity", "VO"), "VO"),
     ),
+    # --- 报价单, 合同, 回款, 回款计划 (the pages each declaration gets: DOCUMENTS above) ---
+    **DOCUMENT_PAGES,
+    "quote_to_contract": (
+        # the modal opens for whoever sees the quote (kehu/sales/views.py
+        # DocumentActionFormView.get checks no more); the contract needs the customer theirs
+        get(seen(TO_CONTRACT, "Q1"), kwargs=pk("Q1"), label="GET Q1"),
+        *(
+            post(
+                own(TO_CONTRACT, name),
+                kwargs=pk(name),
+                data={"name": "矩阵转合同", "kind": "vehicle"},
+                label=f"POST {name}",
+            )
+            for name in ("Q1", "VQ")
+        ),
+    ),
+    "paymentplan_extend": tuple(
+        case
+        for name in ("N1", "VN")
+        for case in (
+            # as quote_to_contract: the modal for whoever sees it, the change for its manager
+            get(seen("sales.change_paymentplan", name), kwargs=pk(name), label=f"GET {name}"),
+            post(
+                own("sales.change_paymentplan", name),
+                kwargs=pk(name),
+                data={"due_at": "2031-06-30", "remark": "矩阵延期"},
+                label=f"POST {name}",
+            ),
+        )
+    ),
     # === the API (SPEC §10.1) ===
     ("POST", "/api/v1/auth/token"): post(
         PUBLIC, data={"username": "sales1", "password": "demo1234"}
+    ),
+    ("POST", "/api/v1/auth/logout"): post(SIGNED_IN),
+    ("GET", "/api/v1/auth/tokens"): get(SIGNED_IN),
+    ("DELETE", "/api/v1/auth/tokens/{token_id}"): call(
+        "DELETE", SIGNED_IN, kwargs={"token_id": OWN_TOKEN}
+    ),
+    ("DELETE", "/api/v1/users/{user_id}/tokens"): call(
+        "DELETE",
+        setting("org.change_user", "SPARE_USER"),
+        kwargs={"user_id": Ref("SPARE_USER")},
     ),
     ("GET", "/api/v1/me"): get(SIGNED_IN),
     ("GET", "/api/v1/users"): get(SIGNED_IN),
@@ -560,6 +929,27 @@ EXPECTED: dict[str | tuple[str, str], Case | tuple[Case, ...]] = {
     ("GET", "/api/v1/dicts/{kind}"): get(SIGNED_IN, kwargs={"kind": "levels"}),
     ("GET", "/api/v1/regions"): get(SIGNED_IN),
     ("GET", "/api/v1/regions/parse"): get(SIGNED_IN, query={"address": "福建省厦门市思明区"}),
+    # 产品 (settings rows: the permission alone decides)
+    ("GET", "/api/v1/products"): get(setting("basics.view_product")),
+    ("POST", "/api/v1/products"): post(
+        setting("basics.add_product"),
+        data={"name": "矩阵API叉车", "spec": "MX20", "list_price": "88000.00"},
+    ),
+    ("GET", "/api/v1/products/{product_id}"): get(
+        setting("basics.view_product", "SPARE_PRODUCT"),
+        kwargs={"product_id": Ref("SPARE_PRODUCT")},
+    ),
+    ("PATCH", "/api/v1/products/{product_id}"): call(
+        "PATCH",
+        setting("basics.change_product", "SPARE_PRODUCT"),
+        kwargs={"product_id": Ref("SPARE_PRODUCT")},
+        data={"list_price": "99000.00", "remark": "矩阵修改"},
+    ),
+    ("DELETE", "/api/v1/products/{product_id}"): call(
+        "DELETE",
+        setting("basics.delete_product", "SPARE_PRODUCT"),
+        kwargs={"product_id": Ref("SPARE_PRODUCT")},
+    ),
     ("GET", "/api/v1/todo"): get(SIGNED_IN),
     ("GET", "/api/v1/audit"): (
         get(SIGNED_IN, label="own actions"),
@@ -781,6 +1171,8 @@ EXPECTED: dict[str | tuple[str, str], Case | tuple[Case, ...]] = {
         )
         for name in ("O1", "VO")
     ),
+    # 报价单, 合同, 回款, 回款计划
+    **DOCUMENT_API,
 }
 
 # Routes deliberately left out of the matrix, each with the reason.
@@ -799,6 +1191,8 @@ LIST_PAIRS = [
     ("followup_list", ("GET", "/api/v1/followups")),
     ("lead_list", ("GET", "/api/v1/leads")),
     ("opportunity_list", ("GET", "/api/v1/opportunities")),
+    *((f"{d.url_name}_list", ("GET", f"/api/v1/{d.api_path}")) for d in DOCUMENTS),
+    ("product_list", ("GET", "/api/v1/products")),
     ("pool_list", ("GET", "/api/v1/pool/customers")),
     ("customer_export", ("GET", "/api/v1/customers/export")),
 ]
@@ -910,17 +1304,61 @@ def _upload(kind: str) -> SimpleUploadedFile:
     return SimpleUploadedFile("矩阵合同.pdf", b"%PDF-1.4 matrix test file\n")
 
 
+def build_documents(users: dict[str, Any], objs: dict[str, Any]) -> None:
+    """The documents of ``OBJECTS``, made and moved through approval by the services."""
+    from kehu.documents import approval
+    from kehu.documents.services import document_save
+    from kehu.documents.types import registry
+
+    def document(key: str, actor: str, data: dict[str, Any], *, submit="", approve=""):
+        decl = registry[key]
+        doc = document_save(decl, actor=users[actor], instance=None, data=data)
+        if submit:
+            doc = approval.submit(decl, actor=users[submit], doc=doc)
+        if approve:
+            doc = approval.approve(decl, actor=users[approve], doc=doc)
+        return doc
+
+    quote = {"customer": objs["C1"].pk, "amount": "50000"}
+    objs["Q1"] = document("quote", "sales1", quote)
+    objs["QP"] = document("quote", "sales1", quote, submit="sales1")
+    objs["QA"] = document("quote", "sales1", quote, submit="sales1", approve="manager1")
+    contract = {"customer": objs["C1"].pk, "name": "矩阵合同", "amount": "100000"}
+    objs["T1"] = document("contract", "sales1", contract)
+    objs["TP"] = document("contract", "sales1", contract, submit="sales1")
+    objs["TA"] = document("contract", "sales1", contract, submit="sales1", approve="manager1")
+    objs["TV"] = document("contract", "sales1", contract, submit="sales1", approve="manager1")
+    payment = {"contract": objs["TA"].pk, "amount": "1000"}
+    objs["Y1"] = document("payment", "sales1", payment)
+    objs["YP"] = document("payment", "sales1", payment, submit="sales1")
+    objs["YA"] = document("payment", "sales1", payment, submit="sales1", approve="finance1")
+    plan = {"contract": objs["TA"].pk, "amount": "20000", "due_at": "2030-01-01"}
+    objs["N1"] = document("paymentplan", "sales1", plan)
+    v1 = objs["V1"].pk
+    objs["VQ"] = document("quote", "viewadd", {"customer": v1, "amount": "30000"})
+    own_contract = {"customer": v1, "name": "矩阵自有合同", "amount": "100000"}
+    objs["VT"] = document("contract", "viewadd", own_contract)
+    # viewadd may not submit (no change permission): admin submits and approves
+    objs["VTA"] = document("contract", "viewadd", own_contract, submit="admin", approve="admin")
+    objs["VY"] = document("payment", "viewadd", {"contract": objs["VTA"].pk, "amount": "1000"})
+    objs["VN"] = document(
+        "paymentplan",
+        "viewadd",
+        {"contract": objs["VTA"].pk, "amount": "20000", "due_at": "2030-01-01"},
+    )
+
+
 def build_world() -> SimpleNamespace:
     from django.contrib.auth.models import Permission
 
-    from kehu.basics.models import DictEntry, DictKind
+    from kehu.basics.models import DictEntry, DictKind, Product
     from kehu.core.attachments import attach_files
     from kehu.customers.services import contact_save, customer_create, customer_share
     from kehu.followups.services import followup_create
     from kehu.imports.services import import_create
     from kehu.org.auth import issue_token
     from kehu.org.demo import DEMO_PASSWORD, seed
-    from kehu.org.models import DataScope, Department, Role, User
+    from kehu.org.models import ApiToken, DataScope, Department, Role, User
     from kehu.pool.models import Pool
     from kehu.pool.services import release_customers
     from kehu.sales.services import lead_save, opportunity_save
@@ -992,6 +1430,7 @@ def build_world() -> SimpleNamespace:
         instance=None,
         data={"name": "矩阵自有线索", "contact_name": "线索乙", "contact_phone": "13700000008"},
     )
+    build_documents(users, objs)
     objs["J1"] = import_create(
         actor=users["sales1"],
         upload=_upload("xlsx"),
@@ -1006,15 +1445,17 @@ def build_world() -> SimpleNamespace:
         code="matrix_spare", name="矩阵备用角色", data_scope=DataScope.SELF
     )
     objs["SPARE_ENTRY"] = DictEntry.objects.create(kind=DictKind.TAG, name="矩阵标签", sort=99)
+    objs["SPARE_PRODUCT"] = Product.objects.create(name="矩阵叉车", spec="MX30", list_price=100000)
     objs["POOL2"] = Pool.objects.create(name="矩阵公海二")
 
-    sessions, tokens, perms = {}, {}, {}
+    sessions, tokens, perms, token_ids = {}, {}, {}, {}
     client = Client()
     for username, user in users.items():
         client.cookies.clear()
         client.force_login(user)
         sessions[username] = client.cookies[settings.SESSION_COOKIE_NAME].value
         tokens[username] = issue_token(user)
+        token_ids[username] = ApiToken.objects.get(key_hash=ApiToken.hash(tokens[username])).pk
         fresh = User.objects.get(pk=user.pk)
         perms[username] = None if fresh.is_admin else set(fresh.get_all_permissions())
     return SimpleNamespace(
@@ -1023,6 +1464,7 @@ def build_world() -> SimpleNamespace:
         models={k: type(v) for k, v in objs.items()},
         sessions=sessions,
         tokens=tokens,
+        token_ids=token_ids,
         perms=perms,
         clients={},
     )
@@ -1079,6 +1521,8 @@ def manages(role: str, name: str, manage: bool | str) -> bool:
         return True
     if manage == "author":
         return role in ("admin", obj.author)
+    if manage == "approver":
+        return role == "admin" or role in obj.approvers
     scope = SCOPE[role]
     return scope is None or obj.owner in scope
 
@@ -1111,6 +1555,8 @@ def resolve(value: Any, world, role: str) -> Any:
             return world.ids[value.name]
         model = world.models[value.name]
         return getattr(model.objects.get(pk=world.ids[value.name]), value.attr)
+    if isinstance(value, TokenRef):
+        return world.token_ids["sales1" if role == "anonymous" else role]
     if isinstance(value, UserRef):
         username = value.username
         if username == "@actor":
@@ -1169,14 +1615,24 @@ def _fingerprint_sql() -> list[tuple[str, str]]:
     from django.db import connection
 
     from kehu.audit.models import ChangeLog
-    from kehu.basics.models import DictEntry
+    from kehu.basics.models import DictEntry, Product
     from kehu.core.models import Attachment
     from kehu.customers.models import Contact, Customer, CustomerShare
+    from kehu.documents.models import ApprovalRecord, ApprovalStep, IssuedNumber
     from kehu.followups.models import FollowUp
     from kehu.imports.models import ImportJob
     from kehu.org.models import Department, Role, User
     from kehu.pool.models import Pool
-    from kehu.sales.models import Lead, Opportunity
+    from kehu.sales.models import (
+        Contract,
+        ContractItem,
+        Lead,
+        Opportunity,
+        Payment,
+        PaymentPlan,
+        Quote,
+        QuoteItem,
+    )
 
     models = [
         Customer,
@@ -1186,6 +1642,16 @@ def _fingerprint_sql() -> list[tuple[str, str]]:
         FollowUp,
         Lead,
         Opportunity,
+        Quote,
+        QuoteItem,
+        Contract,
+        ContractItem,
+        Payment,
+        PaymentPlan,
+        ApprovalRecord,
+        ApprovalStep,
+        ApprovalStep.users.through,
+        IssuedNumber,
         Attachment,
         ImportJob,
         Pool,
@@ -1194,6 +1660,7 @@ def _fingerprint_sql() -> list[tuple[str, str]]:
         Role.permissions.through,
         Department,
         DictEntry,
+        Product,
         User,
         User.roles.through,
     ]
@@ -1344,6 +1811,17 @@ def test_matrix_roles_are_what_the_module_says(world):
     assert finance is not None
     writes = [p for p in finance if p.split(".")[1].startswith(("add_", "change_", "delete_"))]
     assert not [p for p in writes if p.startswith(("customers.", "followups.", "sales."))]
+    # the approvers named in OBJECTS: the default flows (no step configured), sales1's leader
+    from kehu.documents.approval import flow, leader_for
+    from kehu.documents.models import ApprovalStep
+
+    assert not ApprovalStep.objects.exists()
+    assert leader_for(world.users["sales1"]).username == "manager1"
+    assert [s.kind for s in flow("quote")] == [s.kind for s in flow("contract")] == ["leader"]
+    (step,) = flow("payment")
+    assert list(User.objects.filter(roles__pk=step.role_id).values_list("username", flat=True)) == [
+        "finance1"
+    ]
 
 
 # --- the findings of issue 9 that need more than a status --------------------------------------

@@ -51,6 +51,16 @@
     }
   });
 
+  // 取消 on full-page forms: back to where the user came from (no javascript: URL, see the CSP);
+  // the link's own href when there is no page to go back to.
+  document.body.addEventListener("click", function (evt) {
+    const link = evt.target.closest && evt.target.closest("a[data-history-back]");
+    if (link && window.history.length > 1) {
+      evt.preventDefault();
+      window.history.back();
+    }
+  });
+
   function toast(message) {
     const box = document.getElementById("toasts");
     if (!box) return;
@@ -128,13 +138,15 @@
   });
 })();
 
-// Search-as-you-type pickers over the API (e.g. the customer of a new contact).
+// Search-as-you-type pickers over the API (e.g. the customer of a new contact). The options'
+// label is their "name", or the key data-label-field names (the 产品 picker's "text").
 (function () {
   function initRemote(root) {
     if (!window.TomSelect) return;
     (root || document).querySelectorAll("select[data-remote]:not(.tomselected)").forEach(function (el) {
+      var label = el.dataset.labelField || "name";
       new TomSelect(el, {
-        valueField: "id", labelField: "name", searchField: ["name"], maxOptions: 50, preload: false,
+        valueField: "id", labelField: label, searchField: [label], maxOptions: 50, preload: false,
         load: function (query, callback) {
           fetch(el.dataset.remote + "?page_size=50&q=" + encodeURIComponent(query), { credentials: "same-origin" })
             .then(function (r) { return r.json(); })
@@ -146,4 +158,26 @@
   }
   document.addEventListener("DOMContentLoaded", function () { initRemote(document); });
   document.body.addEventListener("htmx:afterSettle", function (evt) { initRemote(evt.detail.target); });
+})();
+
+// 添加一行: a new line-item row of a quote/contract form, cloned from the formset's empty form.
+(function () {
+  document.body.addEventListener("click", function (evt) {
+    const button = evt.target.closest("[data-add-line-item]");
+    if (!button) return;
+    const box = button.closest("[data-line-items]");
+    const total = box.querySelector('input[name="items-TOTAL_FORMS"]');
+    const template = box.querySelector("template[data-line-item-template]");
+    const index = parseInt(total.value, 10);
+    if (index >= 200) return;
+    const html = template.innerHTML.replace(/__prefix__/g, String(index));
+    const tbody = box.querySelector("[data-line-item-rows]");
+    tbody.insertAdjacentHTML("beforeend", html);
+    total.value = String(index + 1);
+    if (window.TomSelect) {
+      tbody.lastElementChild.querySelectorAll("select[data-picker]").forEach(function (el) {
+        new TomSelect(el, { allowEmptyOption: true, maxOptions: 500 });
+      });
+    }
+  });
 })();

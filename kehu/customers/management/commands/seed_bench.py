@@ -1,13 +1,24 @@
 """A large, realistic data set for the benchmarks of SPEC §12.1 (see ``bench/``).
 
-    python manage.py seed_bench --customers 100000 [--users 200] [--departments 20]
-        [--contacts-per-customer 2] [--seed 1]
+    python manage.py seed_bench --customers 100000 [--contracts N] [--payments N] [--users 200]
+        [--departments 20] [--contacts-per-customer 2] [--seed 1]
 
 Everything is generated in Python and written in bulk: PostgreSQL ``COPY`` when the database is
 PostgreSQL, ``bulk_create`` in batches elsewhere (SQLite). No service calls and no per-row
 queries, so the data is made consistent by construction: ``name_normalized`` from
-:func:`kehu.customers.dedupe.normalize_name`, a primary contact mirroring 联系人/联系电话, status
-won for customers with receivables, pool customers (~20 %) with a previous owner.
+:func:`kehu.customers.dedupe.normalize_name`, a primary contact mirroring 联系人/联系电话, pool
+customers (~20 %) with a previous owner.
+
+Receivables come from documents, as in the application: ``--contracts`` 合同 (default: as many as
+customers) on ~30 % of the customers, 97.8 % of them 审批通过, 2 % 未申请 and 0.2 % 待审批 (a
+waiting queue like a real one: every page's 待我审批 badge reads it), and ``--payments`` 回款
+(default: as many as customers) on the approved contracts, never more than a contract's amount
+in total, 99.8 % approved and 0.2 % 待审批. Each customer's ``receivable_<kind>`` is its approved
+contracts minus its approved payments of that kind and its status is 已成交 exactly when it has
+an approved contract — what the ledger would have posted, so ``manage.py reconcile_receivables``
+finds no drift. ``receivable_total`` is a generated column (the database adds the kinds). Bench
+numbers are ``HTB``/``HKB`` + the row id (zero-padded), which the live format (``HT`` + 14 digits
+of time + 4 random digits) can never produce.
 
 The demo organisation is created first when missing; the bench departments (a tree under 销售部)
 and users (``bmgr01``…, ``bsales001``…, password ``demo1234``) are reused on a second run, and
@@ -45,6 +56,7 @@ from kehu.customers.demo import (
 from kehu.customers.models import Contact, Customer, CustomerShare, CustomerStatus, Gender
 from kehu.customers.validation import USCC_CHARSET, uscc_check_digit
 from kehu.org.models import Department, Role, User
+from kehu.sales.models import Contract, Payment
 
 CHUNK = 10_000  # customers generated (and written) per round
 REGION_NAMES = ["华东大区", "华南大区", "华北大区", "华中大区", "西南大区", "西北大区", "东北大区"]
@@ -95,6 +107,54 @@ NAME_SUFFIXES = ["有限公司"] * 6 + [
 POSITIONS = ["总经理", "采购经理", "设备主管", "仓库主管", "财务", "厂长", "行政", "车队队长"]
 MAIL_DOMAINS = ["163.com", "qq.com", "126.com", "sina.com", "foxmail.com"]
 TWO_YEARS = 730
+# Documents: the share of customers that have contracts; contract kinds (weight, yuan range).
+HOLDER_SHARE = 0.3
+CONTRACT_KINDS = {
+    "vehicle": (0.35, 20_000, 600_000),
+    "parts": (0.35, 200, 30_000),
+    "used_vehicle": (0.1, 10_000, 200_000),
+    "lease": (0.2, 2_000, 80_000),
+}
+KIND_LABELS = {
+    "vehicle": "整车销售",
+    "parts": "配件销售",
+    "used_vehicle": "二手车销售",
+    "lease": "租赁",
+}
+WARRANTY_KINDS = ("vehicle", "used_vehicle")
+# The columns written, in the order of the generated tuples (the others take their defaults).
+CONTRACT_FIELDS = [
+    "id",
+    "number",
+    "customer_id",
+    "approval_status",
+    "approval_step",
+    "submitted_by_id",
+    "submitted_at",
+    "approved_at",
+    "voided_at",
+    "void_reason",
+    "remark",
+    "creator_id",
+    "created_at",
+    "updated_at",
+    "name",
+    "kind",
+    "amount",
+    "signed_at",
+    "warranty_end_at",
+    "signer_id",
+    "quote_id",
+]
+PAYMENT_FIELDS = [
+    *CONTRACT_FIELDS[:14],
+    "contract_id",
+    "plan_id",
+    "kind",
+    "amount",
+    "paid_at",
+    "method_id",
+]
 USCC_SPACE = 31**9
 USCC_STEP = 11_400_714_819_323  # coprime with 31: n → n·step mod 31⁹ is a bijection (unique codes)
 
@@ -108,10 +168,6 @@ def _uscc(n: int, region: str) -> str:
         chars.append(USCC_CHARSET[digit])
     body = "91" + region + "".join(chars)
     return body + uscc_check_digit(body)
-
-
-def _money(rng: random.Random, low: int, high: int) -> Decimal:
-    return Decimal(rng.randint(low * 100, high * 100)).scaleb(-2)
 
 
 @contextlib.contextmanager
@@ -161,6 +217,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--customers", type=int, required=True)
+        parser.add_argument(
+            "--contracts", type=int, default=None, help="合同 (default: --customers)"
+        )
+        parser.add_argument(
+            "--payments", type=int, default=None, help="回款 (default: --customers)"
+        )
         parser.add_argument("--users", type=int, default=200)
         parser.add_argument("--departments", type=int, default=20)
         parser.add_argument("--contacts-per-customer", type=int, default=2)
@@ -177,14 +239,23 @@ class Command(BaseCommand):
         n = opts["customers"]
         if n < 0 or opts["users"] < 1 or opts["departments"] < 1:
             raise CommandError("--customers ≥ 0, --users ≥ 1 and --departments ≥ 1 please")
+        contracts = n if opts["contracts"] is None else opts["contracts"]
+        payments = n if opts["payments"] is None else opts["payments"]
+        if contracts < 0 or payments < 0:
+            raise CommandError("--contracts ≥ 0 and --payments ≥ 0 please")
+        if n == 0 and contracts:
+            raise CommandError("contracts belong to the customers of this run: --customers ≥ 1")
+        if payments and not contracts:
+            raise CommandError("payments need contracts: --contracts ≥ 1")
         started = time.perf_counter()
         self.started = started
         self.rng = random.Random(opts["seed"])
         use_copy = connection.vendor == "postgresql" and not opts["no_copy"]
         writer = Writer(use_copy=use_copy, batch_size=opts["batch_size"])
         self.log(
-            f"seed_bench: {n:,} customers, {opts['users']} users, {opts['departments']} "
-            f"departments on {connection.vendor} ({'COPY' if use_copy else 'bulk_create'})"
+            f"seed_bench: {n:,} customers, {contracts:,} contracts, {payments:,} payments, "
+            f"{opts['users']} users, {opts['departments']} departments on {connection.vendor} "
+            f"({'COPY' if use_copy else 'bulk_create'})"
         )
         with transaction.atomic():
             from kehu.org import demo as org_demo
@@ -196,7 +267,7 @@ class Command(BaseCommand):
                 f"organisation: {len(departments)} departments, {len(managers) + len(sales)} users"
             )
             self.prepare_lookups(demo_users, managers, sales)
-            self.make_customers(writer, n, opts["contacts_per_customer"])
+            self.make_customers(writer, n, opts["contacts_per_customer"], contracts, payments)
             self.reset_sequences()
         self.analyze()
         counts = ", ".join(f"{table} +{count:,}" for table, count in writer.counts.items())
@@ -304,6 +375,7 @@ class Command(BaseCommand):
 
         self.levels, self.sources = ids(DictKind.LEVEL), ids(DictKind.SOURCE)
         self.industries, self.tags = ids(DictKind.INDUSTRY), ids(DictKind.TAG)
+        self.methods = ids(DictKind.PAYMENT_METHOD)
         districts = list(
             Region.objects.filter(level=Region.Level.DISTRICT)
             .select_related("parent__parent")
@@ -357,30 +429,27 @@ class Command(BaseCommand):
         rest = 6 if area in SEVEN_DIGIT_AREAS else 7
         return f"{area}-{rng.randint(2, 8)}{''.join(rng.choices('0123456789', k=rest))}"
 
-    def make_customers(self, writer: Writer, n: int, contacts_per_customer: int) -> None:
+    def make_customers(
+        self, writer: Writer, n: int, contacts_per_customer: int, contracts: int, payments: int
+    ) -> None:
         rng = self.rng
         now = timezone.now()
         start_id = (Customer.objects.aggregate(m=Max("id"))["m"] or 0) + 1
-        defaults = {f.attname: f.get_default() for f in Customer._meta.concrete_fields}
-        c_fields = [f.attname for f in Customer._meta.concrete_fields]
+        self.next_contract_id = (Contract.objects.aggregate(m=Max("id"))["m"] or 0) + 1
+        self.next_payment_id = (Payment.objects.aggregate(m=Max("id"))["m"] or 0) + 1
+        # receivable_total is generated by the database: never written.
+        concrete = [f for f in Customer._meta.concrete_fields if not f.generated]
+        defaults = {f.attname: f.get_default() for f in concrete}
+        c_fields = [f.attname for f in concrete]
         k_fields = [f.attname for f in Contact._meta.concrete_fields if f.attname != "id"]
         t_fields = ["customer_id", "dictentry_id"]
         s_fields = ["customer_id", "user_id", "shared_by_id", "created_at"]
         TagThrough = Customer.tags.through
-        kinds = ["vehicle", "parts", "used_vehicle", "lease", "repair", "maintenance"]
-        kind_range = {
-            "vehicle": (20_000, 600_000),
-            "parts": (200, 30_000),
-            "used_vehicle": (10_000, 200_000),
-            "lease": (2_000, 80_000),
-            "repair": (300, 20_000),
-            "maintenance": (200, 8_000),
-        }
         choices, random_ = rng.choices, rng.random
         for chunk_start in range(0, n, CHUNK):
             size = min(CHUNK, n - chunk_start)
             drawn_owners = choices(self.owner_ids, cum_weights=self.owner_cum, k=size)
-            c_rows, k_rows, t_rows, s_rows = [], [], [], []
+            c_dicts, k_rows, t_rows, s_rows = [], [], [], []
             for j in range(size):
                 cid = start_id + chunk_start + j
                 city_name = rng.choice(self.cities)
@@ -435,19 +504,11 @@ class Command(BaseCommand):
                     created_at=created,
                     updated_at=created + (now - created) * random_(),
                     version=1,
-                    status=CustomerStatus.WON if random_() < 0.05 else CustomerStatus.OPEN,
+                    status=CustomerStatus.OPEN,  # 已成交 once it has an approved contract
                 )
                 if in_pool and self.pool_id is not None:
                     row["pool_id"] = self.pool_id
-                if random_() < 0.3:
-                    total = Decimal("0.00")
-                    for kind in rng.sample(kinds, k=rng.randint(1, 3)):
-                        amount = _money(rng, *kind_range[kind])
-                        row[f"receivable_{kind}"] = amount
-                        total += amount
-                    row["receivable_total"] = total
-                    row["status"] = CustomerStatus.WON
-                c_rows.append(tuple(row[f] for f in c_fields))
+                c_dicts.append(row)
 
                 for k in range(contacts_per_customer):
                     if k == 0:
@@ -496,16 +557,149 @@ class Command(BaseCommand):
                     for user_id in targets - {owner}:
                         s_rows.append((cid, user_id, owner, created + (now - created) * random_()))
 
-            writer.write(Customer, c_fields, c_rows)
+            # This chunk's share of the documents (cumulative, so the totals come out exact).
+            end = chunk_start + size
+            n_contracts = contracts * end // n - contracts * chunk_start // n
+            n_payments = payments * end // n - payments * chunk_start // n
+            contract_rows, payment_rows = self.make_documents(c_dicts, n_contracts, n_payments, now)
+            writer.write(Customer, c_fields, [tuple(r[f] for f in c_fields) for r in c_dicts])
             writer.write(Contact, k_fields, k_rows)
             writer.write(TagThrough, t_fields, t_rows)
             writer.write(CustomerShare, s_fields, s_rows)
-            self.log(f"customers {chunk_start + size:>10,} / {n:,}")
+            writer.write(Contract, CONTRACT_FIELDS, contract_rows)
+            writer.write(Payment, PAYMENT_FIELDS, payment_rows)
+            self.log(f"customers {end:>10,} / {n:,}")
+
+    # ------------------------------------------------------------------ documents
+    def make_documents(
+        self, customers: list[dict], n_contracts: int, n_payments: int, now
+    ) -> tuple[list[tuple], list[tuple]]:
+        """``n_contracts`` contracts on ~30 % of ``customers`` and ``n_payments`` payments on the
+        approved ones; the customers' receivables and status set from them (in place)."""
+        if not customers or not n_contracts:
+            return [], []
+        rng = self.rng
+        random_, randint = rng.random, rng.randint
+        holders = rng.sample(customers, k=max(1, round(len(customers) * HOLDER_SHARE)))
+        kinds = list(CONTRACT_KINDS)
+        kind_cum = []
+        total = 0.0
+        for weight, _low, _high in CONTRACT_KINDS.values():
+            total += weight
+            kind_cum.append(total)
+        drawn_kinds = rng.choices(kinds, cum_weights=kind_cum, k=n_contracts)
+        drawn_holders = rng.choices(holders, k=n_contracts)
+        seq: dict[int, int] = {}
+        contract_rows = []
+        approved = []  # (contract id, customer row, kind, amount in cents, approved_at, creator)
+        for kind, customer in zip(drawn_kinds, drawn_holders, strict=True):
+            cid = self.next_contract_id
+            self.next_contract_id += 1
+            _, low, high = CONTRACT_KINDS[kind]
+            cents = randint(low * 100, high * 100)
+            created = customer["created_at"] + (now - customer["created_at"]) * random_()
+            user = customer["creator_id"]
+            roll = random_()
+            status = "approved" if roll < 0.978 else "draft" if roll < 0.998 else "pending"
+            submitted = created + timedelta(minutes=randint(1, 120)) if status != "draft" else None
+            approved_at = (
+                min(submitted + timedelta(hours=randint(1, 48)), now)
+                if status == "approved"
+                else None
+            )
+            seq[customer["id"]] = n = seq.get(customer["id"], 0) + 1
+            local = timezone.localtime(created)
+            contract_rows.append(
+                (
+                    cid,
+                    f"HTB{cid:012d}",
+                    customer["id"],
+                    status,
+                    0,
+                    user if submitted else None,
+                    submitted,
+                    approved_at,
+                    None,
+                    "",
+                    "",
+                    user,
+                    created,
+                    approved_at or submitted or created,
+                    f"{local:%Y%m%d}{KIND_LABELS[kind]}订单{n:03d}",
+                    kind,
+                    Decimal(cents).scaleb(-2),
+                    created,
+                    created + timedelta(days=365) if kind in WARRANTY_KINDS else None,
+                    user,
+                    None,
+                )
+            )
+            if status == "approved":
+                approved.append((cid, customer, kind, cents, approved_at, user))
+                column = f"receivable_{kind}"
+                customer[column] = (customer[column] or Decimal("0.00")) + Decimal(cents).scaleb(-2)
+                customer["status"] = CustomerStatus.WON
+
+        payment_rows = []
+        if not approved or not n_payments:
+            return contract_rows, payment_rows
+        # Payments per approved contract (random), then each contract's paid share split evenly
+        # into its payments (instalments): their sum never exceeds the contract's amount.
+        per_contract: dict[int, int] = {}
+        for index in rng.choices(range(len(approved)), k=n_payments):
+            per_contract[index] = per_contract.get(index, 0) + 1
+        for index, count in per_contract.items():
+            cid, customer, kind, cents, approved_at, user = approved[index]
+            paid_cents = cents if random_() < 0.4 else int(cents * (0.1 + 0.85 * random_()))
+            count = min(count, cents)
+            paid_cents = max(paid_cents, count)
+            base = paid_cents // count
+            for k in range(count):
+                pid = self.next_payment_id
+                self.next_payment_id += 1
+                amount = base + (paid_cents - base * count if k == count - 1 else 0)
+                created = approved_at + (now - approved_at) * random_()
+                status = "approved" if random_() < 0.998 else "pending"
+                submitted = min(created + timedelta(minutes=randint(1, 60)), now)
+                p_approved = (
+                    min(submitted + timedelta(hours=randint(1, 24)), now)
+                    if status == "approved"
+                    else None
+                )
+                money = Decimal(amount).scaleb(-2)
+                payment_rows.append(
+                    (
+                        pid,
+                        f"HKB{pid:012d}",
+                        customer["id"],
+                        status,
+                        0,
+                        user,
+                        submitted,
+                        p_approved,
+                        None,
+                        "",
+                        "",
+                        user,
+                        created,
+                        p_approved or submitted,
+                        cid,
+                        None,
+                        kind,
+                        money,
+                        timezone.localtime(created).date(),
+                        rng.choice(self.methods) if self.methods else None,
+                    )
+                )
+                if status == "approved":
+                    column = f"receivable_{kind}"
+                    customer[column] -= money
+        return contract_rows, payment_rows
 
     # ------------------------------------------------------------------ housekeeping
     def reset_sequences(self) -> None:
-        """Explicit customer ids were written: move the id sequence past them (PostgreSQL)."""
-        statements = connection.ops.sequence_reset_sql(no_style(), [Customer])
+        """Explicit ids were written: move the id sequences past them (PostgreSQL)."""
+        statements = connection.ops.sequence_reset_sql(no_style(), [Customer, Contract, Payment])
         with connection.cursor() as cursor:
             for sql in statements:
                 cursor.execute(sql)
@@ -519,6 +713,8 @@ class Command(BaseCommand):
             Contact._meta.db_table,
             Customer.tags.through._meta.db_table,
             CustomerShare._meta.db_table,
+            Contract._meta.db_table,
+            Payment._meta.db_table,
             User._meta.db_table,
             Department._meta.db_table,
         ]

@@ -1,0 +1,36 @@
+"""Which documents a user sees: those of the customers they see (SPEC §1: a document follows
+its customer), emptied without the type's view permission."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from kehu.core.errors import NotFound
+from kehu.customers.selectors import visible_customers
+from kehu.org.authz import restrict
+
+from .types import DocumentType
+
+
+def document_list(
+    decl: DocumentType, *, user, customer_id: int | None = None, q: str = ""
+) -> QuerySet:
+    qs = restrict(decl.base_queryset(), user).filter(
+        customer__in=visible_customers(user).values("pk")
+    )
+    if customer_id is not None:
+        qs = qs.filter(customer_id=customer_id)
+    q = (q or "").strip()
+    if q:
+        cond = Q()
+        for path in decl.search_fields:
+            cond |= Q(**{f"{path}__icontains": q})
+        qs = qs.filter(cond)
+    return qs
+
+
+def document_get(decl: DocumentType, *, user, pk: int):
+    doc = document_list(decl, user=user).filter(pk=pk).first()
+    if doc is None:
+        raise NotFound(f"{decl.label}不存在或无权查看")
+    return doc

@@ -1,0 +1,188 @@
+"""Random sequences of document operations leave no drift (SPEC §6.3, issue 11).
+
+A hypothesis state machine creates contracts and payments on several customers, submits,
+approves, rejects, withdraws, voids and merges customers in any order; after every step each
+customer's stored 待收款金额 (per kind and total) and 状态 must equal the recomputation from the
+documents (:func:`kehu.ledger.services.drifts`). Runs on whichever database the suite uses
+(PostgreSQL and SQLite in CI). Bounded so the default ``make test`` stays quick.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+
+from kehu.core.errors import ApplicationError
+from kehu.customers.models import Customer
+from kehu.documents import approval
+from kehu.documents.services import document_save
+from kehu.documents.types import registry
+from kehu.ledger.services import drifts
+from kehu.sales.models import Contract, Payment
+
+CONTRACT, PAYMENT = registry["contract"], registry["payment"]
+KINDS = ["vehicle", "parts", "used_vehicle", "lease"]
+amounts = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("99999.99"), places=2)
+
+
+@pytest.mark.django_db
+def test_random_document_operations_leave_no_drift(org, make_customer):
+    sales1, manager1, finance1 = org["sales1"], org["manager1"], org["finance1"]
+
+    class Ledger(RuleBasedStateMachine):
+        def __init__(self):
+            super().__init__()
+            self.customers = [make_customer("sales1").pk for _ in range(3)]
+
+        # --- helpers ---------------------------------------------------------------------------
+
+        def _pick(self, model, data, **filters):
+            ids = list(
+                model.objects.filter(customer_id__in=self.customers, **filters).values_list(
+                    "pk", flat=True
+                )
+            )
+            return model.objects.get(pk=data.draw(st.sampled_from(ids))) if ids else None
+
+        def _try(self, fn, *args, **kwargs):
+            try:
+                fn(*args, **kwargs)
+            except ApplicationError:
+                pass  # a refused step (wrong state, overpayment, …) must change nothing either
+
+        # --- rules -----------------------------------------------------------------------------
+
+        @rule(data=st.data(), kind=st.sampled_from(KINDS), amount=amounts)
+        def create_contract(self, data, kind, amount):
+            customer = data.draw(st.sampled_from(self.customers))
+            document_save(
+                CONTRACT,
+                actor=sales1,
+                instance=None,
+                data={"customer": customer, "name": "随机合同", "kind": kind, "amount": amount},
+            )
+
+        @rule(data=st.data(), kind=st.sampled_from(KINDS), amount=amounts)
+        def signed_contract(self, data, kind, amount):
+            """Create, submit and approve in one step (so later steps find approved ones)."""
+            customer = data.draw(st.sampled_from(self.customers))
+            doc = document_save(
+                CONTRACT,
+                actor=sales1,
+                instance=None,
+                data={"customer": customer, "name": "签约合同", "kind": kind, "amount": amount},
+            )
+            approval.submit(CONTRACT, actor=sales1, doc=doc)
+            approval.approve(CONTRACT, actor=manager1, doc=doc)
+
+        @rule(data=st.data(), share=st.integers(min_value=1, max_value=100))
+        def received_payment(self, data, share):
+            """A payment of part of an approved contract, created, submitted and approved."""
+            doc = self._pick(Contract, data, approval_status="approved")
+            if doc is None:
+                return
+            amount = (doc.amount * share / 100).quantize(Decimal("0.01")) or Decimal("0.01")
+            try:
+                pay = document_save(
+                    PAYMENT,
+                    actor=sales1,
+                    instance=None,
+                    data={"contract": doc.pk, "amount": amount},
+                )
+            except ApplicationError:
+                return  # more than what is left: refused, nothing changed
+            approval.submit(PAYMENT, actor=sales1, doc=pay)
+            approval.approve(PAYMENT, actor=finance1, doc=pay)
+
+        @rule(data=st.data(), amount=amounts)
+        def pay(self, data, amount):
+            doc = self._pick(Contract, data, approval_status="approved")
+            if doc is not None:
+                self._try(
+                    document_save,
+                    PAYMENT,
+                    actor=sales1,
+                    instance=None,
+                    data={"contract": doc.pk, "amount": amount},
+                )
+
+        @rule(data=st.data(), model=st.sampled_from([Contract, Payment]))
+        def submit(self, data, model):
+            doc = self._pick(model, data, approval_status__in=["draft", "rejected"])
+            if doc is not None:
+                self._try(approval.submit, _decl(model), actor=sales1, doc=doc)
+
+        @rule(data=st.data(), model=st.sampled_from([Contract, Payment]))
+        def approve(self, data, model):
+            doc = self._pick(model, data, approval_status="pending")
+            if doc is not None:
+                actor = manager1 if model is Contract else finance1
+                self._try(approval.approve, _decl(model), actor=actor, doc=doc)
+
+        @rule(data=st.data(), model=st.sampled_from([Contract, Payment]))
+        def reject(self, data, model):
+            doc = self._pick(model, data, approval_status="pending")
+            if doc is not None:
+                actor = manager1 if model is Contract else finance1
+                approval.reject(_decl(model), actor=actor, doc=doc, comment="不同意")
+
+        @rule(data=st.data(), model=st.sampled_from([Contract, Payment]))
+        def withdraw(self, data, model):
+            doc = self._pick(model, data, approval_status="pending")
+            if doc is not None:
+                approval.withdraw(_decl(model), actor=sales1, doc=doc)
+
+        @rule(data=st.data(), model=st.sampled_from([Contract, Payment]))
+        def void(self, data, model):
+            doc = self._pick(model, data, approval_status="approved")
+            if doc is not None:
+                actor = manager1 if model is Contract else finance1
+                self._try(approval.void, _decl(model), actor=actor, doc=doc, reason="作废")
+
+        @rule(data=st.data())
+        def merge(self, data):
+            if len(self.customers) < 2:
+                return
+            from kehu.customers.merge import merge_customers
+
+            pair = data.draw(
+                st.lists(st.sampled_from(self.customers), min_size=2, max_size=2, unique=True)
+            )
+            kept = merge_customers(actor=manager1, ids=pair, keep_id=pair[0])
+            self.customers = [c for c in self.customers if c != pair[1]]
+            assert kept.pk == pair[0]
+
+        @rule()
+        def new_customer(self):
+            if len(self.customers) < 4:
+                self.customers.append(make_customer("sales1").pk)
+
+        @invariant()
+        def no_drift(self):
+            found = drifts(self.customers)
+            assert found == [], [d.describe() for d in found]
+            for c in Customer.objects.filter(pk__in=self.customers):
+                kinds = sum(
+                    (getattr(c, f"receivable_{k}") for k in [*KINDS, "repair", "maintenance"]),
+                    Decimal("0.00"),
+                )
+                assert c.receivable_total == kinds
+
+    run_state_machine_as_test(
+        Ledger,
+        settings=settings(
+            max_examples=12,
+            stateful_step_count=25,
+            deadline=None,
+            derandomize=True,
+            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+        ),
+    )
+
+
+def _decl(model):
+    return CONTRACT if model is Contract else PAYMENT
