@@ -55,6 +55,7 @@ bench: setup  # against DATABASE_URL's seeded database (see bench/README.md)
 	$(BIN)/python bench/customer_list.py
 	$(BIN)/python bench/pool_claim.py
 	$(BIN)/python bench/import_export.py
+	$(BIN)/python bench/documents.py
 
 clean:
 	rm -rf $(VENV) node_modules kehu/static/vendor staticfiles

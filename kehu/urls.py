@@ -29,6 +29,7 @@ urlpatterns = [
     path("settings/", SettingsView.as_view(), name="settings"),
     path("settings/", include("kehu.org.urls")),
     path("settings/", include("kehu.basics.urls")),
+    path("settings/", include("kehu.documents.urls")),
     path("products/", include(product_urlpatterns)),
     path("audit/", ChangeLogListView.as_view(), name="audit_list"),
     path("", include("kehu.sales.urls")),

@@ -2,7 +2,13 @@ from django.apps import AppConfig, apps
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 # Models whose rows feed the per-request memo (kehu/core/memo.py): saving one clears it.
-MEMO_SOURCES = ("org.Department", "org.User", "pool.Pool", "customers.CustomerShare")
+MEMO_SOURCES = (
+    "org.Department",
+    "org.User",
+    "pool.Pool",
+    "customers.CustomerShare",
+    "documents.ApprovalStep",
+)
 
 
 class CoreConfig(AppConfig):

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from kehu.audit.models import Action
@@ -34,13 +35,15 @@ from .models import (
 from .services import not_editable
 from .types import DocumentType, registry
 
+MAX_DEPARTMENT_DEPTH = 6
+
 # Built-in flows (SPEC §13): quote and contract → the department leader; payments and on-account
 # orders → 财务.
 DEFAULT_FLOWS: dict[str, list[dict]] = {
     "quote": [{"kind": ApproverKind.LEADER}],
     "contract": [{"kind": ApproverKind.LEADER}],
-    "payment": [{"kind": ApproverKind.ROLE, "role_code": "finance"}],
-    "onaccount": [{"kind": ApproverKind.ROLE, "role_code": "finance"}],
+    "payment": [{"kind": ApproverKind.ROLE, "role_code": "finance", "role_name": "财务"}],
+    "onaccount": [{"kind": ApproverKind.ROLE, "role_code": "finance", "role_name": "财务"}],
 }
 
 
@@ -48,6 +51,7 @@ DEFAULT_FLOWS: dict[str, list[dict]] = {
 class Step:
     kind: str
     role_id: int | None = None
+    role_code: str = ""
     role_name: str = ""
     user_ids: frozenset[int] = field(default_factory=frozenset)
     user_names: tuple[str, ...] = ()
@@ -72,13 +76,16 @@ def flow(doc_type: str) -> list[Step]:
 def _all_flows() -> dict[str, list[Step]]:
     flows: dict[str, list[Step]] = {}
     for s in (
-        ApprovalStep.objects.select_related("role").prefetch_related("users").order_by("order", "id")
+        ApprovalStep.objects.select_related("role")
+        .prefetch_related("users")
+        .order_by("order", "id")
     ):
         users = list(s.users.all())
         flows.setdefault(s.doc_type, []).append(
             Step(
                 kind=s.approver_kind,
                 role_id=s.role_id,
+                role_code=s.role.code if s.role else "",
                 role_name=s.role.name if s.role else "",
                 user_ids=frozenset(u.pk for u in users),
                 user_names=tuple(u.get_full_name() or u.username for u in users),
@@ -88,19 +95,14 @@ def _all_flows() -> dict[str, list[Step]]:
 
 
 def _default_flow(doc_type: str) -> list[Step]:
-    from kehu.org.models import Role
-
-    steps = []
-    for spec in DEFAULT_FLOWS.get(doc_type, [{"kind": ApproverKind.LEADER}]):
-        role = Role.objects.filter(code=spec["role_code"]).first() if "role_code" in spec else None
-        steps.append(
-            Step(
-                kind=spec["kind"],
-                role_id=role.pk if role else None,
-                role_name=role.name if role else "",
-            )
+    return [
+        Step(
+            kind=spec["kind"],
+            role_code=spec.get("role_code", ""),
+            role_name=spec.get("role_name", ""),
         )
-    return steps
+        for spec in DEFAULT_FLOWS.get(doc_type, [{"kind": ApproverKind.LEADER}])
+    ]
 
 
 def leader_for(submitter):
@@ -121,16 +123,49 @@ def is_approver(user, doc, step: Step) -> bool:
         leader = leader_for(doc.submitted_by) if doc.submitted_by_id else None
         return leader is not None and leader.pk == user.pk
     if step.kind == ApproverKind.ROLE:
-        return step.role_id is not None and step.role_id in _role_ids(user)
+        return _holds_role(user, step)
     return user.pk in step.user_ids
 
 
-def _role_ids(user) -> set[int]:
-    from kehu.core import memo
-
-    return memo.memoized(
-        ("approval_role_ids", user.pk), lambda: set(user.roles.values_list("pk", flat=True))
+def _holds_role(user, step: Step) -> bool:
+    # ``user.roles`` is prefetched for the signed-in user (RoleBackend): no query.
+    return any(
+        (step.role_id is not None and r.pk == step.role_id)
+        or (step.role_code and r.code == step.role_code)
+        for r in user.roles.all()
     )
+
+
+def _leader_q(user) -> Q:
+    """Documents whose submitter's department leader (up the tree, as :func:`leader_for`)
+    is ``user`` — as a query, for 待我审批 lists and counts."""
+    path, skipped = "submitted_by__department", Q()
+    found = Q(pk__in=[])
+    for _depth in range(MAX_DEPARTMENT_DEPTH):
+        found |= skipped & Q(**{f"{path}__leader": user})
+        skipped &= Q(**{f"{path}__leader__isnull": True}) | Q(
+            **{f"{path}__leader": F("submitted_by")}
+        )
+        path += "__parent"
+    return found & ~Q(submitted_by=user)
+
+
+def approver_q(user, decl: DocumentType) -> Q | None:
+    """Pending documents of ``decl`` waiting on ``user`` at their current step (None: none)."""
+    if getattr(user, "is_admin", False):
+        return Q(approval_status=ApprovalStatus.PENDING)
+    found = None
+    for index, step in enumerate(flow(decl.key)):
+        if step.kind == ApproverKind.LEADER:
+            cond = Q(approval_step=index) & _leader_q(user)
+        elif (step.kind == ApproverKind.ROLE and _holds_role(user, step)) or (
+            step.kind == ApproverKind.USERS and user.pk in step.user_ids
+        ):
+            cond = Q(approval_step=index)
+        else:
+            continue
+        found = cond if found is None else found | cond
+    return None if found is None else Q(approval_status=ApprovalStatus.PENDING) & found
 
 
 def current_step(doc) -> Step | None:
@@ -353,23 +388,26 @@ def history(decl: DocumentType, doc) -> list[ApprovalRecord]:
     )
 
 
-def pending_for(user, limit: int = 200) -> list[tuple[DocumentType, object]]:
-    """待我审批: documents waiting on ``user`` at their current step, across all types."""
+def pending_querysets(user) -> list[tuple[DocumentType, object]]:
+    """Per approvable type, the queryset of documents waiting on ``user`` (visible ones)."""
     from .selectors import document_list
 
-    found: list[tuple[DocumentType, object]] = []
+    found = []
     for decl in approvable(user):
-        qs = (
-            document_list(decl, user=user)
-            .filter(approval_status=ApprovalStatus.PENDING)
-            .select_related("submitted_by__department__leader")
-            .order_by("submitted_at", "id")[:limit]
-        )
-        steps = flow(decl.key)
-        for doc in qs:
-            step = steps[doc.approval_step] if doc.approval_step < len(steps) else None
-            if getattr(user, "is_admin", False) or (step and is_approver(user, doc, step)):
-                found.append((decl, doc))
+        cond = approver_q(user, decl)
+        if cond is not None:
+            found.append((decl, document_list(decl, user=user).filter(cond)))
+    return found
+
+
+def pending_for(user, limit: int = 200) -> list[tuple[DocumentType, object]]:
+    """待我审批: documents waiting on ``user`` at their current step, across all types."""
+    found: list[tuple[DocumentType, object]] = []
+    for decl, qs in pending_querysets(user):
+        found += [
+            (decl, doc)
+            for doc in qs.select_related("submitted_by").order_by("submitted_at", "id")[:limit]
+        ]
     return found
 
 

@@ -117,6 +117,10 @@ class DocumentType:
     def base_queryset(self) -> QuerySet:
         return self.model.objects.select_related(*self.select_related)
 
+    def list_queryset(self, queryset: QuerySet) -> QuerySet:
+        """What the list page and the portrait tab add for their columns (e.g. sums)."""
+        return queryset
+
     def serialize(self, doc) -> dict[str, Any]:
         from kehu.core.money import money_json
 

@@ -82,7 +82,7 @@ def build_views(decl: DocumentType) -> dict[str, type]:
         ]
 
         def get_queryset(self, request):
-            return queryset(request).order_by(*decl.default_ordering)
+            return decl.list_queryset(queryset(request)).order_by(*decl.default_ordering)
 
     class EditView(generic.ObjectEditView):
         model = decl.model
@@ -235,9 +235,12 @@ def build_views(decl: DocumentType) -> dict[str, type]:
             except ApplicationError as exc:
                 return self.render_modal(request, doc, name, form, exc.message, exc.status)
             message = f"{ACTION_TITLES[name][0]}：{decl.label} {doc.number}"
-            if is_htmx(request):
-                return saved_response(message=message)
             messages.success(request, message)
+            if is_htmx(request):
+                # the state shows in the page header and its buttons: reload the whole page
+                response = saved_response(message=message)
+                response["HX-Refresh"] = "true"
+                return response
             return redirect(reverse(f"{decl.url_name}_detail", args=[doc.pk]))
 
         @staticmethod
@@ -307,9 +310,9 @@ def portrait_tab(decl: DocumentType):
 
     def render_tab(request, customer, can_manage: bool) -> str:
         table = decl.table_class(
-            selectors.document_list(decl, user=request.user, customer_id=customer.pk).order_by(
-                *decl.default_ordering
-            ),
+            decl.list_queryset(
+                selectors.document_list(decl, user=request.user, customer_id=customer.pk)
+            ).order_by(*decl.default_ordering),
             exclude=("customer", "select"),
             empty_text=f"暂无{decl.label}",
         )

@@ -136,9 +136,7 @@ def _visible(decl_model, user, pk, label: str, customer=None):
 
 
 def _user_label(user) -> str:
-    if user is None:
-        return ""
-    return user.get_full_name() or user.username
+    return "" if user is None else str(user)
 
 
 # --- 报价单 --------------------------------------------------------------------------------------
@@ -418,14 +416,10 @@ class ContractType(DocumentType):
     select_related = ("customer", "customer__owner", "creator", "signer")
     api_orderings = ("created_at", "number", "amount", "signed_at")
 
-    def base_queryset(self):
-        return (
-            super()
-            .base_queryset()
-            .annotate(
-                paid_total=Sum(
-                    "payments__amount", filter=Q(payments__approval_status=ApprovalStatus.APPROVED)
-                )
+    def list_queryset(self, queryset):
+        return queryset.annotate(
+            paid_total=Sum(
+                "payments__amount", filter=Q(payments__approval_status=ApprovalStatus.APPROVED)
             )
         )
 

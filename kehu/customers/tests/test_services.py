@@ -149,7 +149,7 @@ def test_only_owner_or_scope_may_update(org, make_customer):
 
 def test_delete_refuses_receivables_and_registered_documents(org, make_customer):
     owing = make_customer(name="欠款公司")
-    Customer.objects.filter(pk=owing.pk).update(receivable_total=Decimal("10.00"))
+    Customer.objects.filter(pk=owing.pk).update(receivable_repair=Decimal("10.00"))
     owing.refresh_from_db()
     with pytest.raises(ApplicationError, match="待收款金额"):
         customer_delete(actor=org["sales1"], customer=owing)

@@ -31,7 +31,7 @@ def test_list_page_text_sorting_and_constant_queries(org, make_customer, client_
         response = client.get("/customers/?per_page=50")
     assert "总共 33 条记录" in response.content.decode()
     assert len(many) == len(few)
-    Customer.objects.filter(name="少量客户1").update(receivable_total=500)
+    Customer.objects.filter(name="少量客户1").update(receivable_vehicle=500)
     html = client.get("/customers/?sort=-receivable_total&per_page=100").content.decode()
     assert html.index("少量客户1") < html.index("少量客户2") < html.index("少量客户0")
     html = client.get("/customers/?sort=receivable_total&per_page=100").content.decode()
@@ -56,7 +56,7 @@ def test_search_panel_filters_are_in_the_url(org, make_customer, client_for, lev
 def test_has_receivable_filter(org, make_customer, client_for):
     owing = make_customer(name="欠款客户")
     make_customer(name="结清客户")
-    Customer.objects.filter(pk=owing.pk).update(receivable_total=1200)
+    Customer.objects.filter(pk=owing.pk).update(receivable_parts=1200)
     client = client_for("sales1")
     html = client.get("/customers/?has_receivable=true").content.decode()
     assert "欠款客户" in html and "结清客户" not in html

@@ -6,62 +6,134 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('org', '0002_apitoken_lifecycle'),
+        ("org", "0002_apitoken_lifecycle"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='IssuedNumber',
+            name="IssuedNumber",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=32, unique=True, verbose_name='单号')),
-                ('doc_type', models.CharField(max_length=30, verbose_name='单据类型')),
-                ('issued_at', models.DateTimeField(auto_now_add=True, verbose_name='生成时间')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.CharField(max_length=32, unique=True, verbose_name="单号")),
+                ("doc_type", models.CharField(max_length=30, verbose_name="单据类型")),
+                ("issued_at", models.DateTimeField(auto_now_add=True, verbose_name="生成时间")),
             ],
             options={
-                'verbose_name': '已发放单号',
-                'verbose_name_plural': '已发放单号',
+                "verbose_name": "已发放单号",
+                "verbose_name_plural": "已发放单号",
             },
         ),
         migrations.CreateModel(
-            name='ApprovalRecord',
+            name="ApprovalRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('doc_type', models.CharField(max_length=30, verbose_name='单据类型')),
-                ('document_id', models.BigIntegerField(verbose_name='单据ID')),
-                ('step', models.PositiveSmallIntegerField(default=0, verbose_name='步骤')),
-                ('action', models.CharField(choices=[('submit', '提交审批'), ('withdraw', '撤回'), ('approve', '审批通过'), ('reject', '驳回'), ('void', '作废')], max_length=10, verbose_name='操作')),
-                ('comment', models.CharField(blank=True, max_length=500, verbose_name='意见')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='时间')),
-                ('actor', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='操作人')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("doc_type", models.CharField(max_length=30, verbose_name="单据类型")),
+                ("document_id", models.BigIntegerField(verbose_name="单据ID")),
+                ("step", models.PositiveSmallIntegerField(default=0, verbose_name="步骤")),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("submit", "提交审批"),
+                            ("withdraw", "撤回"),
+                            ("approve", "审批通过"),
+                            ("reject", "驳回"),
+                            ("void", "作废"),
+                        ],
+                        max_length=10,
+                        verbose_name="操作",
+                    ),
+                ),
+                ("comment", models.CharField(blank=True, max_length=500, verbose_name="意见")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="时间")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="操作人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '审批记录',
-                'verbose_name_plural': '审批记录',
-                'ordering': ['created_at', 'id'],
-                'indexes': [models.Index(fields=['doc_type', 'document_id'], name='approval_doc_idx')],
+                "verbose_name": "审批记录",
+                "verbose_name_plural": "审批记录",
+                "ordering": ["created_at", "id"],
+                "indexes": [
+                    models.Index(fields=["doc_type", "document_id"], name="approval_doc_idx")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ApprovalStep',
+            name="ApprovalStep",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('doc_type', models.CharField(max_length=30, verbose_name='单据类型')),
-                ('order', models.PositiveSmallIntegerField(default=1, verbose_name='顺序')),
-                ('approver_kind', models.CharField(choices=[('leader', '提交人的部门负责人'), ('role', '指定角色'), ('users', '指定人员')], default='leader', max_length=10, verbose_name='审批人')),
-                ('role', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='org.role', verbose_name='角色')),
-                ('users', models.ManyToManyField(blank=True, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='人员')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("doc_type", models.CharField(max_length=30, verbose_name="单据类型")),
+                ("order", models.PositiveSmallIntegerField(default=1, verbose_name="顺序")),
+                (
+                    "approver_kind",
+                    models.CharField(
+                        choices=[
+                            ("leader", "提交人的部门负责人"),
+                            ("role", "指定角色"),
+                            ("users", "指定人员"),
+                        ],
+                        default="leader",
+                        max_length=10,
+                        verbose_name="审批人",
+                    ),
+                ),
+                (
+                    "role",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="org.role",
+                        verbose_name="角色",
+                    ),
+                ),
+                (
+                    "users",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="人员",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '审批步骤',
-                'verbose_name_plural': '审批步骤',
-                'ordering': ['doc_type', 'order', 'id'],
-                'constraints': [models.UniqueConstraint(fields=('doc_type', 'order'), name='documents_step_order')],
+                "verbose_name": "审批步骤",
+                "verbose_name_plural": "审批步骤",
+                "ordering": ["doc_type", "order", "id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("doc_type", "order"), name="documents_step_order"
+                    )
+                ],
             },
         ),
     ]

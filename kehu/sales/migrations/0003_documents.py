@@ -7,232 +7,705 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('basics', '0004_product'),
-        ('customers', '0007_receivable_total_generated'),
-        ('sales', '0002_opportunity'),
+        ("basics", "0004_product"),
+        ("customers", "0007_receivable_total_generated"),
+        ("sales", "0002_opportunity"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Contract',
+            name="Contract",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(editable=False, max_length=32, unique=True, verbose_name='单号')),
-                ('approval_status', models.CharField(choices=[('draft', '未申请'), ('pending', '待审批'), ('approved', '审批通过'), ('rejected', '驳回'), ('void', '已作废')], default='draft', max_length=10, verbose_name='审批状态')),
-                ('approval_step', models.PositiveSmallIntegerField(default=0, verbose_name='当前审批步骤')),
-                ('submitted_at', models.DateTimeField(blank=True, null=True, verbose_name='提交时间')),
-                ('approved_at', models.DateTimeField(blank=True, null=True, verbose_name='审批通过时间')),
-                ('voided_at', models.DateTimeField(blank=True, null=True, verbose_name='作废时间')),
-                ('void_reason', models.CharField(blank=True, max_length=200, verbose_name='作废原因')),
-                ('remark', models.CharField(blank=True, max_length=500, verbose_name='备注')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('name', models.CharField(max_length=100, verbose_name='合同名称')),
-                ('kind', models.CharField(choices=[('vehicle', '整车销售'), ('parts', '配件销售'), ('used_vehicle', '二手车'), ('lease', '租赁')], default='vehicle', max_length=20, verbose_name='合同类型')),
-                ('amount', models.DecimalField(decimal_places=2, default=0, max_digits=14, verbose_name='合同金额')),
-                ('signed_at', models.DateTimeField(blank=True, null=True, verbose_name='签约时间')),
-                ('warranty_end_at', models.DateTimeField(blank=True, null=True, verbose_name='质保结束时间')),
-                ('creator', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='创建人')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='%(class)ss', to='customers.customer', verbose_name='客户')),
-                ('signer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='签约人')),
-                ('submitted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='提交人')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "number",
+                    models.CharField(
+                        editable=False, max_length=32, unique=True, verbose_name="单号"
+                    ),
+                ),
+                (
+                    "approval_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "未申请"),
+                            ("pending", "待审批"),
+                            ("approved", "审批通过"),
+                            ("rejected", "驳回"),
+                            ("void", "已作废"),
+                        ],
+                        default="draft",
+                        max_length=10,
+                        verbose_name="审批状态",
+                    ),
+                ),
+                (
+                    "approval_step",
+                    models.PositiveSmallIntegerField(default=0, verbose_name="当前审批步骤"),
+                ),
+                (
+                    "submitted_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="提交时间"),
+                ),
+                (
+                    "approved_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="审批通过时间"),
+                ),
+                ("voided_at", models.DateTimeField(blank=True, null=True, verbose_name="作废时间")),
+                (
+                    "void_reason",
+                    models.CharField(blank=True, max_length=200, verbose_name="作废原因"),
+                ),
+                ("remark", models.CharField(blank=True, max_length=500, verbose_name="备注")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                ("name", models.CharField(max_length=100, verbose_name="合同名称")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("vehicle", "整车销售"),
+                            ("parts", "配件销售"),
+                            ("used_vehicle", "二手车"),
+                            ("lease", "租赁"),
+                        ],
+                        default="vehicle",
+                        max_length=20,
+                        verbose_name="合同类型",
+                    ),
+                ),
+                (
+                    "amount",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=14, verbose_name="合同金额"
+                    ),
+                ),
+                ("signed_at", models.DateTimeField(blank=True, null=True, verbose_name="签约时间")),
+                (
+                    "warranty_end_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="质保结束时间"),
+                ),
+                (
+                    "creator",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="创建人",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="%(class)ss",
+                        to="customers.customer",
+                        verbose_name="客户",
+                    ),
+                ),
+                (
+                    "signer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="签约人",
+                    ),
+                ),
+                (
+                    "submitted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="提交人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '合同',
-                'verbose_name_plural': '合同',
-                'ordering': ['-created_at', '-id'],
-                'abstract': False,
+                "verbose_name": "合同",
+                "verbose_name_plural": "合同",
+                "ordering": ["-created_at", "-id"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='ContractItem',
+            name="ContractItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='品名')),
-                ('spec', models.CharField(blank=True, max_length=100, verbose_name='型号规格')),
-                ('unit', models.CharField(blank=True, max_length=10, verbose_name='单位')),
-                ('quantity', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='数量')),
-                ('unit_price', models.DecimalField(decimal_places=2, max_digits=14, verbose_name='单价')),
-                ('discount', models.DecimalField(decimal_places=2, default=0, max_digits=14, verbose_name='优惠金额')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=14, verbose_name='金额')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='行号')),
-                ('document', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='sales.contract')),
-                ('product', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='basics.product', verbose_name='产品')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="品名")),
+                ("spec", models.CharField(blank=True, max_length=100, verbose_name="型号规格")),
+                ("unit", models.CharField(blank=True, max_length=10, verbose_name="单位")),
+                (
+                    "quantity",
+                    models.DecimalField(decimal_places=2, max_digits=12, verbose_name="数量"),
+                ),
+                (
+                    "unit_price",
+                    models.DecimalField(decimal_places=2, max_digits=14, verbose_name="单价"),
+                ),
+                (
+                    "discount",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=14, verbose_name="优惠金额"
+                    ),
+                ),
+                (
+                    "amount",
+                    models.DecimalField(decimal_places=2, max_digits=14, verbose_name="金额"),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="行号")),
+                (
+                    "document",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="items",
+                        to="sales.contract",
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="basics.product",
+                        verbose_name="产品",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '合同明细',
-                'verbose_name_plural': '合同明细',
-                'ordering': ['position', 'id'],
-                'abstract': False,
+                "verbose_name": "合同明细",
+                "verbose_name_plural": "合同明细",
+                "ordering": ["position", "id"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='PaymentPlan',
+            name="PaymentPlan",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(editable=False, max_length=32, unique=True, verbose_name='单号')),
-                ('approval_status', models.CharField(choices=[('draft', '未申请'), ('pending', '待审批'), ('approved', '审批通过'), ('rejected', '驳回'), ('void', '已作废')], default='draft', max_length=10, verbose_name='审批状态')),
-                ('approval_step', models.PositiveSmallIntegerField(default=0, verbose_name='当前审批步骤')),
-                ('submitted_at', models.DateTimeField(blank=True, null=True, verbose_name='提交时间')),
-                ('approved_at', models.DateTimeField(blank=True, null=True, verbose_name='审批通过时间')),
-                ('voided_at', models.DateTimeField(blank=True, null=True, verbose_name='作废时间')),
-                ('void_reason', models.CharField(blank=True, max_length=200, verbose_name='作废原因')),
-                ('remark', models.CharField(blank=True, max_length=500, verbose_name='备注')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('instalment', models.PositiveSmallIntegerField(default=1, verbose_name='回款期数')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=14, verbose_name='本期回款金额')),
-                ('due_at', models.DateField(verbose_name='回款日期')),
-                ('remind_days', models.PositiveSmallIntegerField(default=3, verbose_name='提前几天提醒')),
-                ('extensions', models.PositiveSmallIntegerField(default=0, verbose_name='延期次数')),
-                ('settled_at', models.DateTimeField(blank=True, null=True, verbose_name='回款完成时间')),
-                ('contract', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='plans', to='sales.contract', verbose_name='合同')),
-                ('creator', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='创建人')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='%(class)ss', to='customers.customer', verbose_name='客户')),
-                ('method', models.ForeignKey(blank=True, limit_choices_to={'kind': 'payment-methods'}, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='basics.dictentry', verbose_name='计划回款方式')),
-                ('submitted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='提交人')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "number",
+                    models.CharField(
+                        editable=False, max_length=32, unique=True, verbose_name="单号"
+                    ),
+                ),
+                (
+                    "approval_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "未申请"),
+                            ("pending", "待审批"),
+                            ("approved", "审批通过"),
+                            ("rejected", "驳回"),
+                            ("void", "已作废"),
+                        ],
+                        default="draft",
+                        max_length=10,
+                        verbose_name="审批状态",
+                    ),
+                ),
+                (
+                    "approval_step",
+                    models.PositiveSmallIntegerField(default=0, verbose_name="当前审批步骤"),
+                ),
+                (
+                    "submitted_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="提交时间"),
+                ),
+                (
+                    "approved_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="审批通过时间"),
+                ),
+                ("voided_at", models.DateTimeField(blank=True, null=True, verbose_name="作废时间")),
+                (
+                    "void_reason",
+                    models.CharField(blank=True, max_length=200, verbose_name="作废原因"),
+                ),
+                ("remark", models.CharField(blank=True, max_length=500, verbose_name="备注")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                (
+                    "instalment",
+                    models.PositiveSmallIntegerField(default=1, verbose_name="回款期数"),
+                ),
+                (
+                    "amount",
+                    models.DecimalField(
+                        decimal_places=2, max_digits=14, verbose_name="本期回款金额"
+                    ),
+                ),
+                ("due_at", models.DateField(verbose_name="回款日期")),
+                (
+                    "remind_days",
+                    models.PositiveSmallIntegerField(default=3, verbose_name="提前几天提醒"),
+                ),
+                (
+                    "extensions",
+                    models.PositiveSmallIntegerField(default=0, verbose_name="延期次数"),
+                ),
+                (
+                    "settled_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="回款完成时间"),
+                ),
+                (
+                    "contract",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="plans",
+                        to="sales.contract",
+                        verbose_name="合同",
+                    ),
+                ),
+                (
+                    "creator",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="创建人",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="%(class)ss",
+                        to="customers.customer",
+                        verbose_name="客户",
+                    ),
+                ),
+                (
+                    "method",
+                    models.ForeignKey(
+                        blank=True,
+                        limit_choices_to={"kind": "payment-methods"},
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="basics.dictentry",
+                        verbose_name="计划回款方式",
+                    ),
+                ),
+                (
+                    "submitted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="提交人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '回款计划',
-                'verbose_name_plural': '回款计划',
-                'ordering': ['due_at', 'id'],
-                'abstract': False,
+                "verbose_name": "回款计划",
+                "verbose_name_plural": "回款计划",
+                "ordering": ["due_at", "id"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Payment',
+            name="Payment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(editable=False, max_length=32, unique=True, verbose_name='单号')),
-                ('approval_status', models.CharField(choices=[('draft', '未申请'), ('pending', '待审批'), ('approved', '审批通过'), ('rejected', '驳回'), ('void', '已作废')], default='draft', max_length=10, verbose_name='审批状态')),
-                ('approval_step', models.PositiveSmallIntegerField(default=0, verbose_name='当前审批步骤')),
-                ('submitted_at', models.DateTimeField(blank=True, null=True, verbose_name='提交时间')),
-                ('approved_at', models.DateTimeField(blank=True, null=True, verbose_name='审批通过时间')),
-                ('voided_at', models.DateTimeField(blank=True, null=True, verbose_name='作废时间')),
-                ('void_reason', models.CharField(blank=True, max_length=200, verbose_name='作废原因')),
-                ('remark', models.CharField(blank=True, max_length=500, verbose_name='备注')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('kind', models.CharField(editable=False, max_length=20, verbose_name='订单类型')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=14, verbose_name='回款金额')),
-                ('paid_at', models.DateField(default=django.utils.timezone.localdate, verbose_name='回款日期')),
-                ('contract', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='payments', to='sales.contract', verbose_name='合同')),
-                ('creator', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='创建人')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='%(class)ss', to='customers.customer', verbose_name='客户')),
-                ('method', models.ForeignKey(blank=True, limit_choices_to={'kind': 'payment-methods'}, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='basics.dictentry', verbose_name='回款方式')),
-                ('submitted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='提交人')),
-                ('plan', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='payments', to='sales.paymentplan', verbose_name='回款计划')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "number",
+                    models.CharField(
+                        editable=False, max_length=32, unique=True, verbose_name="单号"
+                    ),
+                ),
+                (
+                    "approval_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "未申请"),
+                            ("pending", "待审批"),
+                            ("approved", "审批通过"),
+                            ("rejected", "驳回"),
+                            ("void", "已作废"),
+                        ],
+                        default="draft",
+                        max_length=10,
+                        verbose_name="审批状态",
+                    ),
+                ),
+                (
+                    "approval_step",
+                    models.PositiveSmallIntegerField(default=0, verbose_name="当前审批步骤"),
+                ),
+                (
+                    "submitted_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="提交时间"),
+                ),
+                (
+                    "approved_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="审批通过时间"),
+                ),
+                ("voided_at", models.DateTimeField(blank=True, null=True, verbose_name="作废时间")),
+                (
+                    "void_reason",
+                    models.CharField(blank=True, max_length=200, verbose_name="作废原因"),
+                ),
+                ("remark", models.CharField(blank=True, max_length=500, verbose_name="备注")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                ("kind", models.CharField(editable=False, max_length=20, verbose_name="订单类型")),
+                (
+                    "amount",
+                    models.DecimalField(decimal_places=2, max_digits=14, verbose_name="回款金额"),
+                ),
+                (
+                    "paid_at",
+                    models.DateField(
+                        default=django.utils.timezone.localdate, verbose_name="回款日期"
+                    ),
+                ),
+                (
+                    "contract",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="payments",
+                        to="sales.contract",
+                        verbose_name="合同",
+                    ),
+                ),
+                (
+                    "creator",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="创建人",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="%(class)ss",
+                        to="customers.customer",
+                        verbose_name="客户",
+                    ),
+                ),
+                (
+                    "method",
+                    models.ForeignKey(
+                        blank=True,
+                        limit_choices_to={"kind": "payment-methods"},
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="basics.dictentry",
+                        verbose_name="回款方式",
+                    ),
+                ),
+                (
+                    "submitted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="提交人",
+                    ),
+                ),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="payments",
+                        to="sales.paymentplan",
+                        verbose_name="回款计划",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '回款',
-                'verbose_name_plural': '回款',
-                'ordering': ['-created_at', '-id'],
-                'abstract': False,
+                "verbose_name": "回款",
+                "verbose_name_plural": "回款",
+                "ordering": ["-created_at", "-id"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Quote',
+            name="Quote",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(editable=False, max_length=32, unique=True, verbose_name='单号')),
-                ('approval_status', models.CharField(choices=[('draft', '未申请'), ('pending', '待审批'), ('approved', '审批通过'), ('rejected', '驳回'), ('void', '已作废')], default='draft', max_length=10, verbose_name='审批状态')),
-                ('approval_step', models.PositiveSmallIntegerField(default=0, verbose_name='当前审批步骤')),
-                ('submitted_at', models.DateTimeField(blank=True, null=True, verbose_name='提交时间')),
-                ('approved_at', models.DateTimeField(blank=True, null=True, verbose_name='审批通过时间')),
-                ('voided_at', models.DateTimeField(blank=True, null=True, verbose_name='作废时间')),
-                ('void_reason', models.CharField(blank=True, max_length=200, verbose_name='作废原因')),
-                ('remark', models.CharField(blank=True, max_length=500, verbose_name='备注')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('budget', models.DecimalField(decimal_places=2, default=0, max_digits=14, verbose_name='客户预算')),
-                ('amount', models.DecimalField(decimal_places=2, default=0, max_digits=14, verbose_name='报价金额')),
-                ('quoted_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='报价时间')),
-                ('creator', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='创建人')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='%(class)ss', to='customers.customer', verbose_name='客户')),
-                ('opportunity', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='quotes', to='sales.opportunity', verbose_name='商机')),
-                ('quoter', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='报价人')),
-                ('submitted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='提交人')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "number",
+                    models.CharField(
+                        editable=False, max_length=32, unique=True, verbose_name="单号"
+                    ),
+                ),
+                (
+                    "approval_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "未申请"),
+                            ("pending", "待审批"),
+                            ("approved", "审批通过"),
+                            ("rejected", "驳回"),
+                            ("void", "已作废"),
+                        ],
+                        default="draft",
+                        max_length=10,
+                        verbose_name="审批状态",
+                    ),
+                ),
+                (
+                    "approval_step",
+                    models.PositiveSmallIntegerField(default=0, verbose_name="当前审批步骤"),
+                ),
+                (
+                    "submitted_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="提交时间"),
+                ),
+                (
+                    "approved_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="审批通过时间"),
+                ),
+                ("voided_at", models.DateTimeField(blank=True, null=True, verbose_name="作废时间")),
+                (
+                    "void_reason",
+                    models.CharField(blank=True, max_length=200, verbose_name="作废原因"),
+                ),
+                ("remark", models.CharField(blank=True, max_length=500, verbose_name="备注")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                (
+                    "budget",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=14, verbose_name="客户预算"
+                    ),
+                ),
+                (
+                    "amount",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=14, verbose_name="报价金额"
+                    ),
+                ),
+                (
+                    "quoted_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="报价时间"
+                    ),
+                ),
+                (
+                    "creator",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="创建人",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="%(class)ss",
+                        to="customers.customer",
+                        verbose_name="客户",
+                    ),
+                ),
+                (
+                    "opportunity",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="quotes",
+                        to="sales.opportunity",
+                        verbose_name="商机",
+                    ),
+                ),
+                (
+                    "quoter",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="报价人",
+                    ),
+                ),
+                (
+                    "submitted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="提交人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '报价单',
-                'verbose_name_plural': '报价单',
-                'ordering': ['-created_at', '-id'],
-                'permissions': [('approve_document', '审批单据'), ('void_document', '作废单据')],
-                'abstract': False,
+                "verbose_name": "报价单",
+                "verbose_name_plural": "报价单",
+                "ordering": ["-created_at", "-id"],
+                "permissions": [("approve_document", "审批单据"), ("void_document", "作废单据")],
+                "abstract": False,
             },
         ),
         migrations.AddField(
-            model_name='contract',
-            name='quote',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='contracts', to='sales.quote', verbose_name='来源报价单'),
+            model_name="contract",
+            name="quote",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="contracts",
+                to="sales.quote",
+                verbose_name="来源报价单",
+            ),
         ),
         migrations.CreateModel(
-            name='QuoteItem',
+            name="QuoteItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='品名')),
-                ('spec', models.CharField(blank=True, max_length=100, verbose_name='型号规格')),
-                ('unit', models.CharField(blank=True, max_length=10, verbose_name='单位')),
-                ('quantity', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='数量')),
-                ('unit_price', models.DecimalField(decimal_places=2, max_digits=14, verbose_name='单价')),
-                ('discount', models.DecimalField(decimal_places=2, default=0, max_digits=14, verbose_name='优惠金额')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=14, verbose_name='金额')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='行号')),
-                ('document', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='sales.quote')),
-                ('product', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='basics.product', verbose_name='产品')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="品名")),
+                ("spec", models.CharField(blank=True, max_length=100, verbose_name="型号规格")),
+                ("unit", models.CharField(blank=True, max_length=10, verbose_name="单位")),
+                (
+                    "quantity",
+                    models.DecimalField(decimal_places=2, max_digits=12, verbose_name="数量"),
+                ),
+                (
+                    "unit_price",
+                    models.DecimalField(decimal_places=2, max_digits=14, verbose_name="单价"),
+                ),
+                (
+                    "discount",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=14, verbose_name="优惠金额"
+                    ),
+                ),
+                (
+                    "amount",
+                    models.DecimalField(decimal_places=2, max_digits=14, verbose_name="金额"),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="行号")),
+                (
+                    "document",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="items",
+                        to="sales.quote",
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="basics.product",
+                        verbose_name="产品",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '报价明细',
-                'verbose_name_plural': '报价明细',
-                'ordering': ['position', 'id'],
-                'abstract': False,
+                "verbose_name": "报价明细",
+                "verbose_name_plural": "报价明细",
+                "ordering": ["position", "id"],
+                "abstract": False,
             },
         ),
         migrations.AddIndex(
-            model_name='paymentplan',
-            index=models.Index(fields=['customer', 'due_at'], name='plan_customer_idx'),
+            model_name="paymentplan",
+            index=models.Index(fields=["customer", "due_at"], name="plan_customer_idx"),
         ),
         migrations.AddIndex(
-            model_name='paymentplan',
-            index=models.Index(fields=['settled_at', 'due_at'], name='plan_due_idx'),
+            model_name="paymentplan",
+            index=models.Index(fields=["settled_at", "due_at"], name="plan_due_idx"),
         ),
         migrations.AddIndex(
-            model_name='payment',
-            index=models.Index(fields=['customer', '-created_at'], name='payment_customer_idx'),
+            model_name="payment",
+            index=models.Index(fields=["customer", "-created_at"], name="payment_customer_idx"),
         ),
         migrations.AddIndex(
-            model_name='payment',
-            index=models.Index(fields=['contract', 'approval_status'], name='payment_contract_idx'),
+            model_name="payment",
+            index=models.Index(fields=["contract", "approval_status"], name="payment_contract_idx"),
         ),
         migrations.AddIndex(
-            model_name='payment',
-            index=models.Index(fields=['customer', 'kind', 'approval_status'], name='payment_ledger_idx'),
+            model_name="payment",
+            index=models.Index(
+                fields=["customer", "kind", "approval_status"], name="payment_ledger_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='payment',
-            index=models.Index(fields=['approval_status'], name='payment_status_idx'),
+            model_name="payment",
+            index=models.Index(fields=["approval_status"], name="payment_status_idx"),
         ),
         migrations.AddIndex(
-            model_name='quote',
-            index=models.Index(fields=['customer', '-created_at'], name='quote_customer_idx'),
+            model_name="quote",
+            index=models.Index(fields=["customer", "-created_at"], name="quote_customer_idx"),
         ),
         migrations.AddIndex(
-            model_name='quote',
-            index=models.Index(fields=['approval_status'], name='quote_status_idx'),
+            model_name="quote",
+            index=models.Index(fields=["approval_status"], name="quote_status_idx"),
         ),
         migrations.AddIndex(
-            model_name='contract',
-            index=models.Index(fields=['customer', '-created_at'], name='contract_customer_idx'),
+            model_name="contract",
+            index=models.Index(fields=["customer", "-created_at"], name="contract_customer_idx"),
         ),
         migrations.AddIndex(
-            model_name='contract',
-            index=models.Index(fields=['customer', 'kind', 'approval_status'], name='contract_ledger_idx'),
+            model_name="contract",
+            index=models.Index(
+                fields=["customer", "kind", "approval_status"], name="contract_ledger_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='contract',
-            index=models.Index(fields=['approval_status'], name='contract_status_idx'),
+            model_name="contract",
+            index=models.Index(fields=["approval_status"], name="contract_status_idx"),
         ),
     ]
