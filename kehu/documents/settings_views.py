@@ -30,7 +30,7 @@ def doc_type_choices() -> list[tuple[str, str]]:
 
 def default_flow_text(doc_type: str) -> str:
     specs = DEFAULT_FLOWS.get(doc_type, [{"kind": ApproverKind.LEADER}])
-    return " → ".join(s.get("role_name") or dict(ApproverKind.choices)[s["kind"]] for s in specs)
+    return " → ".join(s.get("role_name") or str(ApproverKind(s["kind"]).label) for s in specs)
 
 
 def approval_steps(user):
@@ -59,7 +59,8 @@ def approval_step_save(
     if kind == ApproverKind.USERS and not users:
         errors["users"] = ["请至少选择一位审批人"]
     try:
-        order = int(data.get("order") or 1)
+        raw = data.get("order")
+        order = int(1 if raw in (None, "") else raw)
         if not 1 <= order <= 20:
             raise ValueError
     except (TypeError, ValueError):
