@@ -493,3 +493,15 @@ def test_a_stale_customer_save_cannot_undo_an_approval(org, customer):
     stale.remark = "编辑备注"
     stale.save()
     assert figures(customer) == ("won", Decimal("100.00"), Decimal("100.00"))
+
+
+def test_a_won_customer_leaves_the_pool_countdown(org, customer):
+    from kehu.pool.models import Pool
+
+    Pool.objects.filter(is_default=True).update(not_won_days=30, exempt_won=True)
+    from kehu.pool import rules
+
+    rules.refresh_return_due([customer.pk])
+    assert Customer.objects.get(pk=customer.pk).pool_return_at is not None
+    contract(org, customer, "100", approved=True)
+    assert Customer.objects.get(pk=customer.pk).pool_return_at is None
