@@ -55,3 +55,15 @@ def scope() -> Iterator[None]:
         yield
     finally:
         _store.reset(token)
+
+
+def scoped(fn: Callable[..., T]) -> Callable[..., T]:
+    """Decorator: run ``fn`` inside :func:`scope` (one memo for a whole service call)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with scope():
+            return fn(*args, **kwargs)
+
+    return wrapper

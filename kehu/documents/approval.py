@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from kehu.audit.models import Action
 from kehu.audit.services import record_change
+from kehu.core import memo
 from kehu.core.errors import ApplicationError, Forbidden
 from kehu.org.authz import authorize
 
@@ -191,7 +192,11 @@ def may_approve(user, doc) -> bool:
 
 
 def _lock(decl: DocumentType, doc):
-    return decl.model.objects.select_for_update().select_related("customer").get(pk=doc.pk)
+    return (
+        decl.model.objects.select_for_update(of=("self",))
+        .select_related("customer", "submitted_by__department__leader")
+        .get(pk=doc.pk)
+    )
 
 
 def _record(decl, doc, actor, action: str, comment: str, *, before: str) -> None:
@@ -286,6 +291,7 @@ def _check_approver(decl, actor, doc) -> None:
 
 
 @transaction.atomic
+@memo.scoped
 def approve(decl: DocumentType, *, actor, doc, comment: str = ""):
     doc = _lock(decl, doc)
     _check_approver(decl, actor, doc)
@@ -307,6 +313,7 @@ def approve(decl: DocumentType, *, actor, doc, comment: str = ""):
 
 
 @transaction.atomic
+@memo.scoped
 def reject(decl: DocumentType, *, actor, doc, comment: str = ""):
     doc = _lock(decl, doc)
     _check_approver(decl, actor, doc)

@@ -44,11 +44,15 @@ def post(*, customer_id: int, kind: str, billed: Decimal = ZERO, paid: Decimal =
         raise ValueError(f"unknown receivable kind {kind!r}")
     assert transaction.get_connection().in_atomic_block, "post() belongs in a transaction"
     delta = Decimal(billed) - Decimal(paid)
-    Customer.objects.select_for_update().filter(pk=customer_id).values_list("pk").first()
+    status = (
+        Customer.objects.select_for_update().filter(pk=customer_id).values_list("status", flat=True)
+    ).first()
     updates: dict[str, Any] = {f"receivable_{kind}": F(f"receivable_{kind}") + delta}
-    if billed > 0:
+    won_now = billed > 0 and status != CustomerStatus.WON
+    if won_now:
         updates["status"] = CustomerStatus.WON
     Customer.objects.filter(pk=customer_id).update(**updates)
+    return won_now
 
 
 def merge_into(*, kept_id: int, other_ids: list[int]) -> None:

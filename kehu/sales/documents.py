@@ -479,8 +479,8 @@ class ContractType(DocumentType):
     def on_approved(self, doc):
         from kehu.pool import rules as pool_rules
 
-        ledger.post(customer_id=doc.customer_id, kind=doc.kind, billed=doc.amount)
-        pool_rules.refresh_return_due([doc.customer_id])  # 已成交客户不回收 may now apply
+        if ledger.post(customer_id=doc.customer_id, kind=doc.kind, billed=doc.amount):
+            pool_rules.refresh_return_due([doc.customer_id])  # 已成交客户不回收 applies now
 
     def void_refusal(self, doc):
         if Payment.objects.filter(
