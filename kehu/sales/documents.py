@@ -622,10 +622,10 @@ class PaymentPlanTable(DocumentTable):
 
     def render_state(self, record):
         if record.settled_at:
-            return format_html('<span class="badge bg-green-lt">已回款</span>')
+            return format_html('<span class="badge {}">{}</span>', "bg-green-lt", "已回款")
         if record.due_at < timezone.localdate():
-            return format_html('<span class="badge bg-red-lt">已逾期</span>')
-        return format_html('<span class="badge bg-blue-lt">待回款</span>')
+            return format_html('<span class="badge {}">{}</span>', "bg-red-lt", "已逾期")
+        return format_html('<span class="badge {}">{}</span>', "bg-blue-lt", "待回款")
 
     def render_actions(self, record):
         buttons = []

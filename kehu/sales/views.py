@@ -301,7 +301,12 @@ class DocumentActionFormView(generic.KehuViewMixin, View):
         )
 
     def get(self, request, pk):
-        return self.render_modal(request, self.doc(request, pk), self.form_class())
+        doc = self.doc(request, pk)
+        self.check(request, doc)  # the modal opens only for whoever may act
+        return self.render_modal(request, doc, self.form_class())
+
+    def check(self, request, doc) -> None:  # pragma: no cover - declared by subclasses
+        raise NotImplementedError
 
     def post(self, request, pk):
         doc = self.doc(request, pk)
@@ -326,6 +331,13 @@ class QuoteToContractView(DocumentActionFormView):
     form_class = QuoteToContractForm
     title = "报价单转合同"
 
+    def check(self, request, doc):
+        from kehu.org.authz import authorize
+
+        from .models import Contract
+
+        authorize(request.user, "add", Contract(customer=doc.customer))
+
     def act(self, request, doc, data):
         from django.http import HttpResponse
         from django.urls import reverse
@@ -341,6 +353,11 @@ class PlanExtendView(DocumentActionFormView):
     decl_key = "paymentplan"
     form_class = PlanExtendForm
     title = "回款计划续费/延期"
+
+    def check(self, request, doc):
+        from kehu.org.authz import authorize
+
+        authorize(request.user, "change", doc)
 
     def act(self, request, doc, data):
         plan = services.plan_extend(
