@@ -12,12 +12,24 @@ from kehu.org.authz import restrict
 from .types import DocumentType
 
 
+# 我的: documents of my customers; 下属: of my subordinates' customers (as the customer list).
+TABS = {"all": "全部", "mine": "我的", "subordinates": "下属"}
+
+
 def document_list(
-    decl: DocumentType, *, user, customer_id: int | None = None, q: str = ""
+    decl: DocumentType, *, user, customer_id: int | None = None, q: str = "", tab: str = "all"
 ) -> QuerySet:
     qs = restrict(decl.base_queryset(), user).filter(
         customer__in=visible_customers(user).values("pk")
     )
+    if tab == "mine":
+        qs = qs.filter(customer__owner_id=user.pk)
+    elif tab == "subordinates":
+        from kehu.org.scope import subordinates_of
+
+        qs = qs.filter(
+            customer__owner_id__in=list(subordinates_of(user).values_list("id", flat=True))
+        )
     if customer_id is not None:
         qs = qs.filter(customer_id=customer_id)
     q = (q or "").strip()

@@ -213,4 +213,10 @@ def document_delete(decl: DocumentType, *, actor, instance) -> None:
         before=snapshot(doc),
         message=f"客户「{doc.customer.name}」的{decl.label}",
     )
-    doc.delete()
+    from kehu.recyclebin.services import recycle
+
+    from .models import ApprovalRecord
+
+    # 回收站 (SPEC §13): with its line items, approval records and attachments
+    records = ApprovalRecord.objects.filter(doc_type=decl.key, document_id=doc.pk)
+    recycle(actor=actor, obj=doc, rows=records)

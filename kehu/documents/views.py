@@ -10,13 +10,12 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import include, path, reverse
 from django.views import View
-from django_tables2 import RequestConfig
 
 from kehu.core import views as generic
 from kehu.core.attachments import attach_files, attachments_of
 from kehu.core.errors import ApplicationError
 from kehu.core.htmx import is_htmx, saved_response
-from kehu.core.pagination import CappedCountPaginator
+from kehu.core.pagination import paginate_table
 from kehu.core.services import BatchResult
 from kehu.org.authz import can, permission_for
 
@@ -81,8 +80,11 @@ def build_views(decl: DocumentType) -> dict[str, type]:
             )
         ]
 
+        tabs = [generic.Tab(key, f"{label}{decl.label}") for key, label in selectors.TABS.items()]
+
         def get_queryset(self, request):
-            return decl.list_queryset(queryset(request)).order_by(*decl.default_ordering)
+            qs = selectors.document_list(decl, user=request.user, tab=self.current_tab(request))
+            return decl.list_queryset(qs).order_by(*decl.default_ordering)
 
     class EditView(generic.ObjectEditView):
         model = decl.model
@@ -316,9 +318,7 @@ def portrait_tab(decl: DocumentType):
             exclude=("customer", "select"),
             empty_text=f"暂无{decl.label}",
         )
-        RequestConfig(
-            request, paginate={"per_page": 10, "paginator_class": CappedCountPaginator}
-        ).configure(table)
+        paginate_table(request, table, per_page=10)
         add_url = None
         if can_manage and can(request.user, "add", decl.model(customer=customer)):
             add_url = reverse(f"{decl.url_name}_add") + f"?customer={customer.pk}"

@@ -505,3 +505,22 @@ def test_a_won_customer_leaves_the_pool_countdown(org, customer):
     assert Customer.objects.get(pk=customer.pk).pool_return_at is not None
     contract(org, customer, "100", approved=True)
     assert Customer.objects.get(pk=customer.pk).pool_return_at is None
+
+
+def test_the_list_tabs_split_mine_from_my_subordinates(org, make_customer, client_for):
+    mine = make_customer("manager1", name="经理自己的客户有限公司")
+    theirs = make_customer("sales1", name="下属的客户有限公司")
+    for owner, customer in (("manager1", mine), ("sales1", theirs)):
+        document_save(
+            CONTRACT,
+            actor=org[owner],
+            instance=None,
+            data={"customer": customer.pk, "name": f"{customer.name}合同", "amount": "1"},
+        )
+    client = client_for("manager1")
+    page = client.get("/contracts/?tab=mine").content.decode()
+    assert "经理自己的客户有限公司合同" in page and "下属的客户有限公司合同" not in page
+    page = client.get("/contracts/?tab=subordinates").content.decode()
+    assert "下属的客户有限公司合同" in page and "经理自己的客户有限公司合同" not in page
+    page = client.get("/contracts/").content.decode()
+    assert "下属的客户有限公司合同" in page and "经理自己的客户有限公司合同" in page
