@@ -22,8 +22,9 @@ Run ``manage.py seed_bench --customers N`` on that database first (see bench/REA
      the naive per-row path, extrapolated to ``--rows``. Run before the import: the 100,000
      imported names all share the run prefix, which makes the trigram 查重 of every later row
      pathologically slow (≈ 0.5 s a row);
-   - ``import``: ``import_create`` (upload + preview) as admin, then the job is set running and
-     ``run_import`` is called directly (``import_confirm`` would enqueue a django-q task);
+   - ``import``: ``import_create`` (upload) and ``run_preview`` (the worker's check and preview)
+     as admin, then the job is set running and ``run_import`` is called directly
+     (``import_confirm`` would enqueue a django-q task);
    - ``export`` again: now 100,000 rows are visible (the imported ones come first).
    ``--what-if`` patches ``existing_duplicates`` in the child with the fix suggested in
    bench/README.md, to show what the import costs once it lands (application code is unchanged).
@@ -310,8 +311,11 @@ def import_targets(args) -> tuple[str, list[int]]:
 def phase_import(args) -> dict:
     from django.core.files.uploadedfile import UploadedFile
 
+    from kehu.imports import services
     from kehu.imports.models import ImportJob, ImportStatus
-    from kehu.imports.services import import_create, run_import
+    from kehu.imports.services import import_create, run_import, run_preview
+
+    services._enqueue = lambda *args: None  # the phases call the worker's functions directly
 
     admin = User.objects.get(username="admin")
     target, user_ids = import_targets(args)
@@ -330,6 +334,8 @@ def phase_import(args) -> dict:
                 allocation="even",
                 on_duplicate="skip",
             )
+            run_preview(job.pk)  # the worker's check and preview (a child process reads the file)
+            job = ImportJob.objects.get(pk=job.pk)
     steps.append(step.as_dict())
     preview = {"total": job.total, "valid": job.valid, "invalid": job.invalid}
     preview["duplicate"] = job.duplicate

@@ -3,17 +3,55 @@
 from __future__ import annotations
 
 import json
+import re
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
 from django.http import Http404
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
 
 from kehu.core.errors import ApplicationError, validation_error_dict
+from kehu.core.middleware import body_parse_refusal
 from kehu.org.auth import api_auth
+
+
+class LoneSurrogateError(ValueError):
+    """A JSON string with an unpaired ``\\ud800``-style escape: valid JSON syntax, but no text
+    any database (or UTF-8) can store."""
+
+
+class JsonParser(Parser):
+    """django-ninja's JSON parser, refusing lone surrogates at the door (they would reach the
+    database driver and fail there with a 500)."""
+
+    _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+    def parse_body(self, request):
+        data = super().parse_body(request)
+        if self._SURROGATE_ESCAPE.search(request.body):
+            _check_text(data)
+        return data
+
+
+def _check_text(value) -> None:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise LoneSurrogateError(str(exc)) from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key)
+            _check_text(item)
+    elif isinstance(value, list):
+        for item in value:
+            _check_text(item)
+
 
 api = NinjaAPI(
     title="Kehu CRM API",
@@ -22,6 +60,7 @@ api = NinjaAPI(
     auth=api_auth,
     docs_url="/docs",
     openapi_url="/openapi.json",
+    parser=JsonParser(),
 )
 
 
@@ -102,11 +141,14 @@ def _pydantic_message(err: dict) -> str:
 @api.exception_handler(NinjaValidationError)
 def on_validation_error(request, exc: NinjaValidationError):
     errors: dict[str, list[str]] = {}
+    detail, code = "输入有误，请检查后重试", "invalid"
     for err in exc.errors:
         field = _loc_to_field(err.get("loc", ()))
         message = _pydantic_message(err)
         errors.setdefault(field, []).append(message)
-    return _error(request, 400, "输入有误，请检查后重试", errors, "invalid")
+        if err.get("type") == "too_many_ids":  # kehu.core.api.BatchIds: the limit is the news
+            detail, code = message, "too_many_ids"
+    return _error(request, 400, detail, errors, code)
 
 
 @api.exception_handler(ApplicationError)
@@ -138,6 +180,10 @@ def on_forbidden(request, exc):
 def on_http_error(request, exc: HttpError):
     # django-ninja's own errors carry English text: the two a client can meet get Chinese.
     message = str(exc)
+    if exc.status_code == 400 and isinstance(exc.__cause__, LoneSurrogateError):
+        return _error(
+            request, 400, "请求体含有无效的字符（不成对的 Unicode 代理项）", code="invalid_text"
+        )
     if exc.status_code == 400 and message.startswith("Cannot parse request body"):
         return _error(request, 400, "请求体不是有效的 JSON", code="invalid_json")
     if exc.status_code == 403 and message.startswith("CSRF check"):
@@ -158,6 +204,17 @@ def on_data_error(request, exc):
     return _error(request, 400, "数值超出范围或格式无效", code="out_of_range")
 
 
+@api.exception_handler(SuspiciousOperation)
+@api.exception_handler(BadRequest)
+@api.exception_handler(MultiPartParserError)
+def on_unreadable_body(request, exc):
+    # A body Django refuses to read (over DATA_UPLOAD_MAX_MEMORY_SIZE, too many fields,
+    # malformed multipart): the same Chinese refusal as kehu.core.middleware.RequestBodyMiddleware.
+    refusal = body_parse_refusal(exc) or (400, "请求无效，请检查后重试", "bad_request")
+    status, message, code = refusal
+    return _error(request, status, message, code=code)
+
+
 @api.exception_handler(json.JSONDecodeError)
 def on_json_error(request, exc):
     return _error(request, 400, "请求体不是有效的 JSON", code="invalid_json")
@@ -173,6 +230,7 @@ def _register_routers() -> None:
     from kehu.imports.api import router as imports_router
     from kehu.org.api import router as org_router
     from kehu.pool.api import router as pool_router
+    from kehu.recyclebin.api import router as recyclebin_router
     from kehu.sales.api import router as sales_router
     from kehu.sales.api_opportunities import router as opportunities_router
 
@@ -187,6 +245,7 @@ def _register_routers() -> None:
     api.add_router("", opportunities_router)
     api.add_router("", customers_router)
     api.add_router("", contacts_router)
+    api.add_router("", recyclebin_router)
     from kehu.documents.api import routers as document_routers
 
     for router in document_routers():

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "kehu.documents",
     "kehu.ledger",
     "kehu.sales",
+    "kehu.recyclebin",
 ]
 
 MIDDLEWARE = [
@@ -89,6 +90,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "kehu.core.middleware.RequestContextMiddleware",
+    "kehu.core.middleware.RequestBodyMiddleware",  # unreadable bodies: Chinese 400/413
     "kehu.core.middleware.ApplicationErrorMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -236,15 +238,34 @@ Q_CLUSTER = {
     "max_attempts": 1,
     "catch_up": False,
     "sync": TESTING,
+    # A worker whose peak memory passed this (KB) is replaced after its task, so one large job
+    # never leaves it big (issue 10); imports parse in a child process with its own ceiling.
+    "max_rss": int(os.environ.get("KEHU_WORKER_MAX_RSS_KB", 512 * 1024)),
 }
 
 DJANGO_TABLES2_TEMPLATE = "core/table.html"
 DJANGO_TABLES2_PAGE_RANGE = 7
 
 KEHU_PAGE_SIZES = [20, 50, 100]
+# Ids one batch request (batch delete, transfer, to pool, claim …) may name; more are refused
+# with a message pointing to 分批操作 or “全部符合条件的记录” (issue 10, batch limits).
+KEHU_BATCH_MAX_IDS = int(os.environ.get("KEHU_BATCH_MAX_IDS", 500))
 KEHU_ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
 KEHU_IMPORT_MAX_BYTES = int(os.environ.get("KEHU_IMPORT_MAX_BYTES", 20 * 1024 * 1024))
 KEHU_IMPORT_MAX_ROWS = int(os.environ.get("KEHU_IMPORT_MAX_ROWS", 100_000))
+# Checked before any cell is parsed, and while the cells stream (kehu/imports/limits.py); the
+# parsing child process gets at most memory_mb of address space and cpu_seconds of CPU.
+KEHU_IMPORT_LIMITS = {
+    "max_columns": int(os.environ.get("KEHU_IMPORT_MAX_COLUMNS", 100)),
+    "max_cell_chars": int(os.environ.get("KEHU_IMPORT_MAX_CELL_CHARS", 2_000)),
+    "max_unzipped_bytes": int(os.environ.get("KEHU_IMPORT_MAX_UNZIPPED_MB", 200)) * 1024 * 1024,
+    "max_ratio": int(os.environ.get("KEHU_IMPORT_MAX_RATIO", 100)),
+    "max_members": int(os.environ.get("KEHU_IMPORT_MAX_MEMBERS", 1_000)),
+    "memory_mb": int(os.environ.get("KEHU_IMPORT_PARSE_MEMORY_MB", 1_024)),
+    "cpu_seconds": int(os.environ.get("KEHU_IMPORT_PARSE_CPU_SECONDS", 600)),
+}
+# A check or run without progress for this long has lost its worker: it may be continued.
+KEHU_IMPORT_STALE_SECONDS = int(os.environ.get("KEHU_IMPORT_STALE_SECONDS", 600))
 # List pages count exactly up to this many matches, then show PostgreSQL's estimate (总共约 N).
 KEHU_EXACT_COUNT_CAP = int(os.environ.get("KEHU_EXACT_COUNT_CAP", 2_000))
 # 查重 per user (API, dialog and the save-time warning together) against enumerating the masked
@@ -258,6 +279,9 @@ KEHU_DUPLICATE_CHECK_LIMITS = {
 # API tokens (POST /api/v1/auth/token) expire this many days after they are issued; signing
 # out, a password change or an administrator revokes them earlier (SPEC §13).
 KEHU_API_TOKEN_DAYS = int(os.environ.get("KEHU_API_TOKEN_DAYS", 30))
+# Deleted customers, contacts, follow-ups, 商机 and documents stay this many days in the 回收站
+# (kehu/recyclebin) before the daily job purges them and their files (SPEC §13).
+KEHU_RECYCLE_DAYS = int(os.environ.get("KEHU_RECYCLE_DAYS", 30))
 
 LOGGING = {
     "version": 1,

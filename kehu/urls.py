@@ -32,6 +32,7 @@ urlpatterns = [
     path("settings/", include("kehu.documents.urls")),
     path("products/", include(product_urlpatterns)),
     path("audit/", ChangeLogListView.as_view(), name="audit_list"),
+    path("recycle-bin/", include("kehu.recyclebin.urls")),
     path("", include("kehu.sales.urls")),
     path("", include("kehu.followups.urls")),
     path("", include("kehu.imports.urls")),
@@ -40,6 +41,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 
+handler400 = "kehu.core.middleware.bad_request"
 handler403 = "kehu.core.middleware.page_forbidden"
 handler404 = "kehu.core.middleware.page_not_found"
 handler500 = "kehu.core.middleware.server_error"

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
+from pydantic_core import PydanticCustomError
 
 from .errors import ApplicationError
+from .services import batch_limit, batch_limit_message
 
 MAX_PAGE_SIZE = 200
 
@@ -17,11 +19,26 @@ MAX_ID = 2**63 - 1
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
+def _within_batch_limit(value):
+    if isinstance(value, list | tuple) and len(value) > batch_limit():
+        raise PydanticCustomError("too_many_ids", batch_limit_message())
+    return value
+
+
+# The ids of a batch request (batch delete, to pool, transfer, claim): one to
+# ``KEHU_BATCH_MAX_IDS``, counted before any id is parsed; kehu/api.py answers a longer list
+# with the limit's message as the error's detail.
+BatchIds = Annotated[list[Id], BeforeValidator(_within_batch_limit), Field(min_length=1)]
+
+
 def paginate(
     queryset, page: int, page_size: int, serialize: Callable[[Any], Any]
 ) -> dict[str, Any]:
     if page < 1:
         raise ApplicationError("页码必须大于0", errors={"page": ["页码必须大于0"]})
+    if (page - 1) * page_size > MAX_ID:
+        # An offset no database takes (SQLite: "datatype mismatch", PostgreSQL: out of range).
+        raise ApplicationError("页码超出范围", errors={"page": ["页码超出范围"]})
     if page_size < 1 or page_size > MAX_PAGE_SIZE:
         raise ApplicationError(
             f"每页条数须在1到{MAX_PAGE_SIZE}之间",

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import PurePath
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
+from django.db import models, transaction
 
 from .errors import ApplicationError, NotFound
 from .models import Attachment
 from .registry import attachment_visibility
+
+logger = logging.getLogger(__name__)
 
 ALLOWED_EXTENSIONS = {
     ".pdf",
@@ -77,9 +80,28 @@ def attachments_of(obj: models.Model):
 
 
 def delete_attachments_of(obj: models.Model) -> None:
-    for attachment in attachments_of(obj):
-        attachment.file.delete(save=False)
-        attachment.delete()
+    """Delete the attachment rows of ``obj`` now and their files once the transaction commits:
+    a rollback keeps both (SPEC §13, side effects after commit)."""
+    attachments = list(attachments_of(obj))
+    Attachment.objects.filter(pk__in=[a.pk for a in attachments]).delete()
+    delete_files_on_commit([a.file.name for a in attachments if a.file])
+
+
+def delete_files_on_commit(names: list[str]) -> None:
+    """Remove stored files after the current transaction commits (never when it rolls back)."""
+    names = [n for n in names if n]
+    if not names:
+        return
+    storage = Attachment._meta.get_field("file").storage
+
+    def remove() -> None:
+        for name in names:
+            try:
+                storage.delete(name)
+            except OSError:  # already gone, or the storage refused: the row is what matters
+                logger.warning("could not delete attachment file %s", name, exc_info=True)
+
+    transaction.on_commit(remove)
 
 
 def attachment_for_download(*, user, pk: int) -> Attachment:

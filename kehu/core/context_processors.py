@@ -45,6 +45,7 @@ MENU = [
             ("公海规则", "poolrule_list", "pool.view_pool"),
             ("审批流程", "approvalstep_list", "documents.view_approvalstep"),
             ("变更日志", "audit_list", "audit.view_changelog"),
+            ("回收站", "recyclebin_list", "recyclebin.view_recycleentry"),
         ],
     ),
 ]

@@ -17,6 +17,32 @@ class StyledFilterForm(StyledFormMixin, forms.Form):
         self._style_fields()
 
 
+# The range of a database integer: a filter value outside it is invalid input (SQLite's driver
+# raises OverflowError and PostgreSQL a DataError on it, a 500 before this check).
+MAX_INTEGER = 2**63 - 1
+
+
 class KehuFilterSet(django_filters.FilterSet):
     class Meta:
         form = StyledFilterForm
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        model = self._meta.model
+        for filter_ in self.filters.values():
+            if isinstance(filter_, django_filters.NumberFilter) and _is_integer(
+                model, filter_.field_name
+            ):
+                # ?customer_id=99999999999999999999 is refused like ?customer_id=abc
+                filter_.extra.setdefault("min_value", -MAX_INTEGER)
+                filter_.extra.setdefault("max_value", MAX_INTEGER)
+
+
+def _is_integer(model, field_name: str) -> bool:
+    from django.db import models
+    from django_filters.utils import get_model_field
+
+    field = get_model_field(model, field_name) if model is not None else None
+    if isinstance(field, models.ForeignKey):
+        field = field.target_field
+    return isinstance(field, models.IntegerField | models.AutoField)

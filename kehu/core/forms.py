@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.db import models
 from django.forms.renderers import DjangoTemplates
 from django.utils.formats import localize
 from django.utils.html import conditional_escape, escape
@@ -50,14 +51,26 @@ class RemoteSelect(forms.Select):
         super().__init__(attrs={**(attrs or {}), "data-remote": url})
 
     def optgroups(self, name, value, attrs=None):
-        chosen = [v for v in value if v not in (None, "")]
-        options = [self.create_option(name, "", "", not chosen, 0)]
+        # Only ids a database can hold are looked up: a bound ``?owner=1e400`` or
+        # ``?owner=99999999999999999999`` (an invalid filter) renders as nothing chosen.
         queryset = getattr(self.choices, "queryset", None)
+        integer_pk = queryset is not None and isinstance(
+            queryset.model._meta.pk, models.IntegerField | models.AutoField
+        )
+        chosen = [v for v in value if v not in (None, "") and (_is_id(v) or not integer_pk)]
+        options = [self.create_option(name, "", "", not chosen, 0)]
         if chosen and queryset is not None:
             for index, obj in enumerate(queryset.filter(pk__in=chosen), start=1):
                 label = self.choices.field.label_from_instance(obj)
                 options.append(self.create_option(name, str(obj.pk), label, True, index))
         return [(None, options, 0)]
+
+
+def _is_id(value) -> bool:
+    try:
+        return 0 < int(str(value)) <= 2**63 - 1
+    except ValueError:
+        return False
 
 
 class KehuFormRenderer(DjangoTemplates):

@@ -43,10 +43,18 @@ class RequestContextMiddleware(MiddlewareMixin):
 
 # The product's own error pages (403/404/500): Chinese, a link back to 首页, never Django's
 # English debug or plain pages — also with DEBUG on (``make run``).
-ERROR_TITLES = {403: "没有权限", 404: "页面不存在", 500: "服务器出错了"}
+ERROR_TITLES = {
+    400: "请求无效",
+    403: "没有权限",
+    404: "页面不存在",
+    413: "提交的内容过大",
+    500: "服务器出错了",
+}
 ERROR_MESSAGES = {
+    400: "请求无效，请检查后重试",
     403: "没有权限执行此操作",
     404: "页面不存在或无权查看",
+    413: "提交的内容过大，请减少内容后重试",
     500: "服务器出错了，请稍后重试",
 }
 _CHINESE = re.compile(r"[\u3400-\u9fff]")
@@ -88,9 +96,128 @@ def error_response(request, status: int, message: str = ""):
             "detail": message if message != default else "",
             "layout": "base.html" if signed_in else "core/error_layout.html",
         }
-        response = render(request, f"{status}.html", context, status=status)
+        template = f"{status}.html" if status in (403, 404) else "400.html"
+        response = render(request, template, context, status=status)
     response.kehu_error_page = True  # type: ignore[attr-defined]
     return response
+
+
+def refusal_response(request, status: int, message: str, code: str = "bad_request"):
+    """A refused request, in Chinese: the API's JSON error shape under ``/api/`` (SPEC §10),
+    the product's error page (or the HTMX error modal) elsewhere."""
+    if request.path.startswith("/api/"):
+        from django.http import JsonResponse
+
+        body = {"detail": message, "errors": {}, "code": code}
+        return JsonResponse(body, status=status)
+    return error_response(request, status, message)
+
+
+def too_large_message() -> str:
+    from django.conf import settings
+
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0
+    return f"提交的内容过大（上限{limit // (1024 * 1024)}MB），请减少内容或分批提交"
+
+
+INVALID_MULTIPART = "上传的表单格式无效（缺少或无效的 multipart 边界），请重新提交"
+
+
+def body_parse_refusal(exception) -> tuple[int, str, str] | None:
+    """``(status, message, code)`` for an error Django raises while reading a request body
+    (a body over DATA_UPLOAD_MAX_MEMORY_SIZE, too many fields, malformed multipart…), else
+    None. Shared by :class:`RequestBodyMiddleware`, ``handler400`` and the API's handlers."""
+    from django.conf import settings
+    from django.core.exceptions import (
+        BadRequest,
+        RequestDataTooBig,
+        SuspiciousOperation,
+        TooManyFieldsSent,
+        TooManyFilesSent,
+    )
+    from django.http import UnreadablePostError
+    from django.http.multipartparser import MultiPartParserError
+
+    if isinstance(exception, RequestDataTooBig):
+        return 413, too_large_message(), "too_large"
+    if isinstance(exception, TooManyFieldsSent):
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        return 400, f"提交的字段过多（上限{limit}个），请分批提交", "too_many_fields"
+    if isinstance(exception, TooManyFilesSent):
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FILES
+        return 400, f"一次上传的文件过多（上限{limit}个）", "too_many_files"
+    if isinstance(exception, MultiPartParserError):
+        return 400, INVALID_MULTIPART, "invalid_multipart"
+    if isinstance(exception, UnreadablePostError):
+        return 400, "请求内容不完整，请重新提交", "bad_request"
+    if isinstance(exception, BadRequest | SuspiciousOperation):
+        return 400, ERROR_MESSAGES[400], "bad_request"
+    return None
+
+
+class RequestBodyMiddleware(MiddlewareMixin):
+    """A request body Django cannot read is refused here, in Chinese, before a view, the CSRF
+    check or the API parser reads it (Django would answer its English 400 page, or a 500):
+    a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (413), multipart without a valid boundary, an
+    invalid Content-Length, too many fields, a form not in UTF-8 (400).
+
+    Web form bodies are parsed here (the CSRF check would parse them next anyway); the API's
+    are parsed after authentication by django-ninja, whose handlers answer the same refusals
+    (``kehu/api.py``); the cheap checks (length, boundary) apply to both."""
+
+    FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+    def process_request(self, request):
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return None
+        refusal = self._header_refusal(request)
+        if (
+            refusal is None
+            and request.method == "POST"
+            and request.content_type in self.FORM_TYPES
+            and not request.path.startswith("/api/")
+        ):
+            try:
+                request.POST  # noqa: B018 - parsed now, where a failure can be answered
+                request.FILES  # noqa: B018
+            except Exception as exc:
+                refusal = body_parse_refusal(exc)
+                if refusal is None:
+                    raise
+                if hasattr(request, "_mark_post_parse_error"):
+                    request._mark_post_parse_error()  # what Django does itself on these errors
+        if refusal is None:
+            return None
+        return refusal_response(request, *refusal)
+
+    @staticmethod
+    def _header_refusal(request) -> tuple[int, str, str] | None:
+        from django.conf import settings
+        from django.http.multipartparser import MultiPartParser
+
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:
+            return 400, "请求头 Content-Length 无效", "bad_request"
+        if request.content_type == "multipart/form-data":
+            # Files stream to disk, so only the form fields count against the limit (checked
+            # while parsing); the boundary must be there to parse anything at all.
+            boundary = request.content_params.get("boundary")
+            if not boundary or not MultiPartParser.boundary_re.fullmatch(boundary):
+                return 400, INVALID_MULTIPART, "invalid_multipart"
+            return None
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if limit is not None and length > limit:
+            return 413, too_large_message(), "too_large"
+        return None
+
+
+def bad_request(request, exception=None):
+    """``handler400`` (with DEBUG off): what :class:`RequestBodyMiddleware` did not catch."""
+    refusal = body_parse_refusal(exception) or (400, ERROR_MESSAGES[400], "bad_request")
+    return refusal_response(request, *refusal)
 
 
 def page_forbidden(request, exception=None):
@@ -112,6 +239,17 @@ def server_error(request):
     return HttpResponseServerError(loader.get_template("500.html").render())
 
 
+def _out_of_range(exception) -> tuple[int, str, str] | None:
+    """A number too large for the database (SQLite's driver raises OverflowError before the
+    query, PostgreSQL a DataError): the input's fault. Inputs are validated first (bounded ids,
+    filters, page numbers); this is the safety net, as in the API (``kehu/api.py``)."""
+    from django.db import DataError
+
+    if isinstance(exception, OverflowError | DataError):
+        return 400, "数值超出范围或格式无效", "out_of_range"
+    return None
+
+
 class ApplicationErrorMiddleware(MiddlewareMixin):
     """Web pages: an ApplicationError that escapes a view becomes 404/403/4xx, never a 500;
     ``Http404`` and ``PermissionDenied`` become the product's own pages (even with DEBUG on).
@@ -130,6 +268,9 @@ class ApplicationErrorMiddleware(MiddlewareMixin):
             return error_response(request, 404, _shown_message(exception))
         if isinstance(exception, PermissionDenied):
             return error_response(request, 403, _shown_message(exception))
+        refusal = body_parse_refusal(exception) or _out_of_range(exception)
+        if refusal is not None:
+            return error_response(request, refusal[0], refusal[1])
         if not isinstance(exception, ApplicationError):
             return None
         if exception.status in (403, 404):

@@ -74,6 +74,37 @@ class EstimatedPage(Page):
         return len(self.object_list) == self.paginator.per_page and super().has_next()
 
 
+# The largest row offset a database takes (a signed 64-bit integer).
+MAX_OFFSET = 2**63 - 1
+
+
+def paginate_table(request, table, *, per_page: int) -> None:
+    """Order and paginate a django-tables2 table from the request, which cannot break the page.
+
+    django-tables2's ``RequestConfig`` takes ``?per_page=`` and ``?page=`` from the query
+    string as they are: ``per_page=-1`` (or 0) made the paginator fail with a 500, a huge
+    ``per_page`` read the whole list. Here the page size is the caller's (already checked
+    against the sizes it offers) and a page number that is not a positive integer, or lies
+    beyond any offset a database takes, shows the first page; a page after the last shows the
+    last one, as before."""
+    from django_tables2 import RequestConfig
+
+    RequestConfig(request, paginate=False).configure(table)  # table.request and the sort
+    raw = request.GET.get(table.prefixed_page_field)
+    try:
+        page = int(raw) if raw is not None else 1
+    except (TypeError, ValueError):
+        page = 1
+    if page < 1 or (page - 1) * per_page > MAX_OFFSET:
+        page = 1
+    try:
+        table.paginate(paginator_class=CappedCountPaginator, per_page=per_page, page=page)
+    except PageNotAnInteger:
+        table.page = table.paginator.page(1)
+    except EmptyPage:
+        table.page = table.paginator.page(table.paginator.num_pages)
+
+
 def estimate_rows(qs: QuerySet) -> int:
     """The PostgreSQL planner's row estimate for ``qs`` (no rows are read)."""
     sql, params = qs.order_by().values("pk").query.sql_with_params()

@@ -3,6 +3,9 @@
 - ``todo_counters``: callables ``(user) -> int`` summed into the 通知代办 badge.
 - ``delete_guards``: ``{model label: [callable(instance) -> reason | None]}``: documents that
   reference a record register a guard here; a non-None reason refuses the delete (SPEC §2.2).
+  A guard registered with ``many=True`` is set-based instead: ``callable(queryset) -> {id:
+  reason}`` for the rows of the queryset it refuses — one query for a whole batch delete
+  (:func:`delete_refusals`), and for a single delete too (a queryset of one row).
 - ``log_visibility``: ``{object type: callable(user) -> queryset of visible ids}`` for the log API.
 """
 
@@ -17,8 +20,12 @@ delete_guards: dict[str, list[Callable[[Any], str | None]]] = defaultdict(list)
 log_visibility: dict[str, Callable[[Any], Any]] = {}
 
 
-def register_delete_guard(model_label: str):
+def register_delete_guard(model_label: str, *, many: bool = False):
+    """Register a delete guard of ``model_label``: ``fn(instance) -> reason | None``, or with
+    ``many=True`` ``fn(queryset) -> {id: reason}`` (set-based, for batch deletes)."""
+
     def decorator(fn):
+        fn.many = many
         delete_guards[model_label].append(fn)
         return fn
 
@@ -28,10 +35,37 @@ def register_delete_guard(model_label: str):
 def delete_refusal(instance) -> str | None:
     """The first reason any registered guard gives for refusing to delete ``instance``."""
     for guard in delete_guards.get(instance._meta.label_lower, []):
-        reason = guard(instance)
+        if getattr(guard, "many", False):
+            one = type(instance)._default_manager.filter(pk=instance.pk)
+            reason = guard(one).get(instance.pk)
+        else:
+            reason = guard(instance)
         if reason:
             return reason
     return None
+
+
+def delete_refusals(queryset) -> dict[Any, str]:
+    """``{id: reason}`` for the rows of ``queryset`` a guard refuses to delete: per row the
+    first reason in registration order, as :func:`delete_refusal` gives it. A set-based guard
+    costs one query (or a few) for the whole set; a per-instance guard still runs once per row
+    not refused yet."""
+    reasons: dict[Any, str] = {}
+    rows = None
+    for guard in delete_guards.get(queryset.model._meta.label_lower, []):
+        if getattr(guard, "many", False):
+            for pk, reason in guard(queryset).items():
+                if reason:
+                    reasons.setdefault(pk, reason)
+            continue
+        if rows is None:
+            rows = list(queryset)
+        for row in rows:
+            if row.pk not in reasons:
+                reason = guard(row)
+                if reason:
+                    reasons[row.pk] = reason
+    return reasons
 
 
 # ``dashboard_cards``: callables ``(user) -> {"label", "value", "url", "icon"} | None``.

@@ -26,6 +26,25 @@ class BatchResult:
         return {"done": self.done, "refused": self.refused}
 
 
+def batch_limit() -> int:
+    from django.conf import settings
+
+    return settings.KEHU_BATCH_MAX_IDS
+
+
+def batch_limit_message(limit: int | None = None) -> str:
+    limit = batch_limit() if limit is None else limit
+    return f'一次最多处理{limit}条，请分批操作或使用"全部符合条件的记录"'
+
+
+def check_batch_size(ids) -> None:
+    """Refuse a batch naming more than ``KEHU_BATCH_MAX_IDS`` ids (400): one request must not
+    hold a worker for minutes. Larger sets go through 全部符合条件的记录 (a background job)."""
+    if len(ids) > batch_limit():
+        message = batch_limit_message()
+        raise ApplicationError(message, code="too_many_ids", errors={"ids": [message]})
+
+
 def run_batch(ids: Iterable[int], action: Callable[[int], Any]) -> BatchResult:
     """Apply ``action`` to each id in its own savepoint; refusals are reported, not raised."""
     result = BatchResult()

@@ -36,13 +36,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views import View
-from django_tables2 import RequestConfig
 
 from kehu.org.authz import authorize
 
+from .api import MAX_ID
 from .errors import ApplicationError, Forbidden, NotFound
 from .htmx import is_fragment_request, is_htmx, saved_response
-from .pagination import CappedCountPaginator
+from .pagination import paginate_table
+from .services import check_batch_size
 
 LIST_TARGET = "object-list"
 
@@ -155,12 +156,9 @@ class ObjectListView(KehuViewMixin, View):
 
     def get_table(self, request: HttpRequest, queryset: models.QuerySet):
         # No ``request=`` here: django-tables2 would paginate (and count) with its own paginator
-        # first; RequestConfig sets ``table.request`` and paginates once, with ours.
+        # first; paginate_table sets ``table.request`` and paginates once, with ours.
         table = self.table_class(queryset)
-        RequestConfig(
-            request,
-            paginate={"per_page": self.page_size(request), "paginator_class": CappedCountPaginator},
-        ).configure(table)
+        paginate_table(request, table, per_page=self.page_size(request))
         return table
 
     def get_extra_context(self, request: HttpRequest) -> dict[str, Any]:
@@ -350,20 +348,29 @@ class BulkActionView(KehuViewMixin, View):
     title: ClassVar[str] = "批量操作"
     batch_service: ClassVar[Callable[..., Any] | None] = None
 
-    def get_ids(self, request) -> list[int]:
-        ids = []
-        for raw in request.POST.getlist("pk"):
+    def get_ids(self, request, values: list[str] | None = None) -> list[int]:
+        """The checked ids (``pk``, repeated), distinct; at most ``KEHU_BATCH_MAX_IDS`` of them,
+        else an ApplicationError with the limit's message (shown in the batch modal)."""
+        ids: dict[int, None] = {}
+        for raw in request.POST.getlist("pk") if values is None else values:
             try:
-                ids.append(int(raw))
+                pk = int(raw)
             except ValueError:
                 continue
-        return ids
+            if 0 < pk <= MAX_ID:
+                ids[pk] = None
+        check_batch_size(ids)
+        return list(ids)
 
     def run(self, request, ids):
         return type(self).batch_service(actor=request.user, ids=ids)
 
     def post(self, request):
-        ids = self.get_ids(request)
+        try:
+            ids = self.get_ids(request)
+        except ApplicationError as exc:  # more ids than one batch may name
+            context = {"title": self.title, "result": None, "error": exc.message}
+            return render(request, "core/htmx/batch_result_modal.html", context, status=exc.status)
         if not ids:
             result, error = None, "请先勾选要操作的记录"
         else:
@@ -409,11 +416,17 @@ class BulkFormActionView(BulkActionView):
         return render(request, "core/htmx/bulk_form_modal.html", context, status=status)
 
     def get(self, request):
-        ids = [int(x) for x in request.GET.getlist("pk") if x.isdigit()]
+        try:
+            ids = self.get_ids(request, [x for x in request.GET.getlist("pk") if x.isdigit()])
+        except ApplicationError as exc:
+            return self.render_form(request, [], self.get_form(request), exc.message, exc.status)
         return self.render_form(request, ids, self.get_form(request))
 
     def post(self, request):
-        ids = self.get_ids(request)
+        try:
+            ids = self.get_ids(request)
+        except ApplicationError as exc:
+            return self.render_form(request, [], self.get_form(request), exc.message, exc.status)
         if not ids:
             return self.render_form(
                 request, ids, self.get_form(request), error="请先勾选要操作的记录", status=400

@@ -6,7 +6,7 @@ from decimal import Decimal
 from ninja import Schema
 from pydantic import Field
 
-from kehu.core.api import Id
+from kehu.core.api import BatchIds, Id
 
 
 class Ref(Schema):
@@ -92,7 +92,7 @@ class CustomerOut(Schema):
 
 
 class IdsIn(Schema):
-    ids: list[Id] = Field(min_length=1)
+    ids: BatchIds
 
 
 class BatchOut(Schema):

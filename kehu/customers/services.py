@@ -7,23 +7,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import F, prefetch_related_objects
 
 from kehu.audit.models import Action
-from kehu.audit.services import record_change, snapshot
+from kehu.audit.services import change_entry, record_change, record_changes, snapshot
 from kehu.basics.regions import parse_address, region_centroid
-from kehu.core.attachments import attach_files, delete_attachments_of
+from kehu.core import memo
+from kehu.core.attachments import attach_files
 from kehu.core.errors import ApplicationError, Conflict, NotFound
-from kehu.core.registry import delete_refusal
-from kehu.core.services import BatchResult, run_batch
+from kehu.core.registry import delete_refusal, delete_refusals
+from kehu.core.services import BatchResult, check_batch_size
 from kehu.org.authz import authorize
 from kehu.org.models import User
 from kehu.pool import rules as pool_rules
+from kehu.recyclebin.services import recycle, recycle_many
 
 from .dedupe import normalize_name
 from .models import Contact, Customer, CustomerShare, DuplicateCheckSource
-from .selectors import customer_get, document_customer
+from .selectors import document_customer, visible_customers
 from .throttle import duplicate_check
 from .validation import clean_coordinates, clean_customer_data, clean_regions
 
@@ -298,18 +300,66 @@ def customer_delete(*, actor: User, customer: Customer) -> None:
     before = _customer_snapshot(current)
     before["contacts"] = [snapshot(c) for c in current.contacts.all()]
     record_change(actor=actor, action=Action.DELETE, obj=current, before=before)
-    delete_attachments_of(current)
-    current.delete()
+    # to the 回收站 with its contacts, follow-ups, shares and attachments (SPEC §13)
+    recycle(actor=actor, obj=current)
 
 
 def customers_batch_delete(*, actor: User, ids: list[int]) -> BatchResult:
-    """Delete the deletable ones; report per refused customer why (SPEC §2.2)."""
+    """Delete the deletable ones; report per refused customer why (SPEC §2.2).
+
+    Set-based, with the refusals of :func:`customer_delete` (same messages): the visible
+    customers are read and locked in one query; may-delete and 待收款金额 are checked in memory,
+    the registered delete guards once for the whole set (:func:`kehu.core.registry.
+    delete_refusals`); the deletable ones are logged in one INSERT (with their tags and
+    contacts, two queries) and go to the 回收站 together (:func:`recycle_many`). A constant
+    number of queries whatever the batch size, at most ``KEHU_BATCH_MAX_IDS`` ids."""
     authorize(actor, "delete", Customer)
-
-    def delete_one(pk: int) -> None:
-        customer_delete(actor=actor, customer=customer_get(user=actor, pk=pk))
-
-    return run_batch(ids, delete_one)
+    check_batch_size(ids)
+    wanted = list(dict.fromkeys(ids))
+    reasons: dict[int, str] = {}
+    with memo.scope(), transaction.atomic():
+        locked = visible_customers(actor).filter(pk__in=wanted).order_by("pk")
+        if connection.features.has_select_for_update_of:
+            locked = locked.select_for_update(of=("self",))
+        else:
+            locked = locked.select_for_update()
+        found = {c.pk: c for c in locked}
+        candidates: list[int] = []
+        for pk in wanted:
+            customer = found.get(pk)
+            if customer is None:
+                reasons[pk] = "客户不存在或无权查看"
+                continue
+            try:
+                authorize(actor, "delete", customer)
+            except ApplicationError as exc:
+                reasons[pk] = exc.message
+                continue
+            if customer.receivable_total != 0:
+                reasons[pk] = "该客户有待收款金额，不能删除"
+            else:
+                candidates.append(pk)
+        if candidates:
+            refused = delete_refusals(Customer.objects.filter(pk__in=candidates))
+            reasons.update((pk, refused[pk]) for pk in candidates if pk in refused)
+        deletable = [found[pk] for pk in wanted if pk not in reasons]
+        if deletable:
+            prefetch_related_objects(deletable, "tags", "contacts")
+            entries = []
+            for customer in deletable:
+                before = _customer_snapshot(customer)
+                before["contacts"] = [snapshot(c) for c in customer.contacts.all()]
+                entries.append(
+                    change_entry(actor=actor, action=Action.DELETE, obj=customer, before=before)
+                )
+            record_changes(entries)
+            # to the 回收站 with their contacts, follow-ups, shares and attachments (SPEC §13)
+            recycle_many(actor=actor, objects=deletable)
+    result = BatchResult(done=[pk for pk in wanted if pk not in reasons])
+    for pk in wanted:
+        if pk in reasons:
+            result.refuse(pk, reasons[pk])
+    return result
 
 
 @transaction.atomic
@@ -367,11 +417,11 @@ CONTACT_FIELDS = (
 
 def _clean_contact(data: dict[str, Any]) -> dict[str, Any]:
     from .models import Gender
-    from .validation import FieldError, clean_email, clean_phone
+    from .validation import FieldError, clean_email, clean_phone, strip_control_characters
 
     errors: dict[str, list[str]] = {}
     cleaned: dict[str, Any] = {}
-    name = (data.get("name") or "").strip()
+    name = strip_control_characters(data.get("name"), multiline=False).strip()
     if not name:
         errors["name"] = ["请填写联系人姓名"]
     elif len(name) > 50:
@@ -389,7 +439,7 @@ def _clean_contact(data: dict[str, Any]) -> dict[str, Any]:
     except FieldError as exc:
         errors["email"] = [str(exc)]
     for field, limit in (("position", 50), ("remark", 500)):
-        value = (data.get(field) or "").strip()
+        value = strip_control_characters(data.get(field), multiline=field == "remark").strip()
         if len(value) > limit:
             errors[field] = [f"不能超过{limit}个字符"]
         cleaned[field] = value
@@ -461,7 +511,7 @@ def contact_delete(*, actor: User, instance: Contact) -> None:
         message=f"客户「{customer.name}」的联系人",
     )
     was_primary = instance.is_primary
-    instance.delete()
+    recycle(actor=actor, obj=instance)  # 回收站 (SPEC §13)
     successor = others.first()
     if was_primary and successor is not None:
         successor.is_primary = True

@@ -91,7 +91,7 @@ def clean_bank_account(value: str | None) -> str:
 
 
 def clean_email(value: str | None) -> str:
-    email = (value or "").strip()
+    email = strip_control_characters(value, multiline=False).strip()
     if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
         raise FieldError("邮箱格式不正确")
     if len(email) > 254:
@@ -100,12 +100,50 @@ def clean_email(value: str | None) -> str:
 
 
 # C0 control characters and DEL, but tab and line breaks: invisible, and a workbook or an XML
-# parser refuses them, so they are dropped at the door (SPEC §12.2).
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# parser refuses them, so they are dropped at the door (SPEC §12.2). Also C1 controls, the two
+# XML non-characters and lone surrogates (PostgreSQL refuses NUL and the surrogates outright).
+CONTROL_CHARACTERS = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]"
+)
+LINE_BREAKS = re.compile(r"[\t\r\n\u2028\u2029]+")
+# Fields of one line (names, titles): a tab or line break in them becomes a space.
+SINGLE_LINE_FIELDS = frozenset(
+    {
+        "name",
+        "legal_person",
+        "bank_name",
+        "contact_name",
+        "address",
+        "position",
+        "opportunity_name",
+        "document_name",
+        "invalid_reason",
+    }
+)
 
 
-def clean_text(value: Any, field: str, *, required: bool = False, label: str = "") -> str:
-    text = "" if value is None else CONTROL_CHARACTERS.sub("", str(value)).strip()
+def strip_control_characters(value: Any, *, multiline: bool = True) -> str:
+    """The one door for free text (forms, API, import cells): control characters dropped; tab and
+    line breaks kept only where the field holds several lines. Not stripped of spaces."""
+    if value is None:
+        return ""
+    text = CONTROL_CHARACTERS.sub("", str(value))
+    if not multiline:
+        text = LINE_BREAKS.sub(" ", text)
+    return text
+
+
+def clean_text(
+    value: Any,
+    field: str,
+    *,
+    required: bool = False,
+    label: str = "",
+    multiline: bool | None = None,
+) -> str:
+    if multiline is None:
+        multiline = field not in SINGLE_LINE_FIELDS
+    text = strip_control_characters(value, multiline=multiline).strip()
     if required and not text:
         raise FieldError(f"请填写{label or field}")
     limit = MAX_LENGTHS.get(field)

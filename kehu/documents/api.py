@@ -8,6 +8,7 @@ actions ``submit|withdraw|approve|reject|void``. Schemas are derived from the de
 
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from ninja import Router, Schema
@@ -59,7 +60,10 @@ class ApprovalRecordOut(Schema):
     created_at: datetime
 
 
+@cache
 def _schemas(decl: DocumentType):
+    """(create, patch, out) schemas of ``decl``: one set per type (a type's own routes, e.g. a
+    service order's transition, answer the same out schema — :func:`out_schema`)."""
     name = decl.model.__name__
     fields_in: dict[str, Any] = dict(decl.api_fields)
     fields_in["remark"] = (str, Field("", max_length=500))
@@ -86,10 +90,16 @@ def _schemas(decl: DocumentType):
         field = decl.model._meta.get_field(field_name)
         key = field.attname if field.is_relation else field_name
         out[key] = (Any, None)
+    for key, kind in decl.out_extra.items():
+        out[key] = (kind, None)
     if decl.item_model is not None:
         out["items"] = (list[ItemOut], [])
     out_schema = create_model(f"{name}Out", __base__=Schema, **out)
     return create_in, patch_in, out_schema
+
+
+def out_schema(decl: DocumentType):
+    return _schemas(decl)[2]
 
 
 def _data(decl: DocumentType, payload: dict[str, Any]) -> dict[str, Any]:

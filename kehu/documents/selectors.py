@@ -30,6 +30,8 @@ def document_list(
         qs = qs.filter(
             customer__owner_id__in=list(subordinates_of(user).values_list("id", flat=True))
         )
+    elif tab in dict(decl.extra_tabs):
+        qs = decl.filter_tab(qs, tab=tab, user=user)
     if customer_id is not None:
         qs = qs.filter(customer_id=customer_id)
     q = (q or "").strip()

@@ -2,7 +2,8 @@
 
 One path for the page, the API, demo data and tests: visibility through the selectors,
 ``authorize()`` before every write, amounts computed here in ``Decimal``, numbers issued once,
-every change logged. A document is editable in 未申请 and 驳回 only.
+every change logged. A document is editable in 未申请 and 驳回 only (its model's ``editable``:
+a type without approval, e.g. a 维修订单, says when).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from kehu.core.money import clean_money
 from kehu.customers.validation import clean_text
 from kehu.org.authz import authorize
 
-from .models import EDITABLE_STATES, ApprovalStatus
+from .models import ApprovalStatus
 from .numbering import issue_number
 from .types import DocumentType
 
@@ -135,7 +136,7 @@ def clean_common(data: dict[str, Any]) -> dict[str, Any]:
 
 def not_editable(decl: DocumentType, doc) -> ApplicationError:
     return ApplicationError(
-        f"{decl.label}「{doc.number}」{doc.get_approval_status_display()}，不能修改",
+        f"{decl.label}「{doc.number}」{decl.state_display(doc)}，不能修改",
         code="not_editable",
         status=409,
     )
@@ -150,7 +151,7 @@ def document_save(decl: DocumentType, *, actor, instance, data: dict[str, Any]):
     else:
         instance = decl.model.objects.select_for_update().get(pk=instance.pk)
         authorize(actor, "change", instance)
-        if instance.approval_status not in EDITABLE_STATES:
+        if not instance.editable:  # 未申请/驳回; a type's model may say otherwise
             raise not_editable(decl, instance)
         customer = instance.customer
     cleaned = {
@@ -191,15 +192,15 @@ def document_save(decl: DocumentType, *, actor, instance, data: dict[str, Any]):
 def document_delete(decl: DocumentType, *, actor, instance) -> None:
     doc = decl.model.objects.select_for_update().get(pk=instance.pk)
     authorize(actor, "delete", doc)
-    if doc.approval_status not in EDITABLE_STATES:
-        if doc.approval_status == ApprovalStatus.APPROVED:
+    if not doc.editable:
+        if decl.approval and doc.approval_status == ApprovalStatus.APPROVED:
             raise ApplicationError(
                 f"{decl.label}「{doc.number}」已审批通过，不能删除；如需撤销请作废",
                 code="approved",
                 status=409,
             )
         raise ApplicationError(
-            f"{decl.label}「{doc.number}」{doc.get_approval_status_display()}，不能删除",
+            f"{decl.label}「{doc.number}」{decl.state_display(doc)}，不能删除",
             code="not_editable",
             status=409,
         )

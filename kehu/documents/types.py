@@ -48,6 +48,8 @@ class DocumentType:
     # when the customer is picked directly. Out fields are serialised by :meth:`serialize`.
     api_fields: ClassVar[dict[str, tuple[Any, Any]]] = {}
     out_fields: ClassVar[tuple[str, ...]] = ()
+    # Computed output fields (name → type) a type's :meth:`serialize` adds, e.g. 保养剩余天数.
+    out_extra: ClassVar[dict[str, Any]] = {}
     search_fields: ClassVar[tuple[str, ...]] = ("number", "customer__name")
     select_related: ClassVar[tuple[str, ...]] = ("customer", "customer__owner", "creator")
     default_ordering: ClassVar[tuple[str, ...]] = ("-created_at", "-id")
@@ -55,6 +57,10 @@ class DocumentType:
     addable_from_portrait: ClassVar[bool] = True
     create_only_fields: ClassVar[tuple[str, ...]] = ("customer_id",)
     api_orderings: ClassVar[tuple[str, ...]] = ("created_at", "number")
+    # List tabs after 全部/我的/下属: (key, label), filtered by :meth:`filter_tab`.
+    extra_tabs: ClassVar[tuple[tuple[str, str], ...]] = ()
+    # The batch delete's confirmation (who may be deleted).
+    delete_hint: ClassVar[str] = "只有未申请或驳回的可以删除。"
 
     # --- hooks a type overrides -------------------------------------------------------------
 
@@ -88,6 +94,14 @@ class DocumentType:
 
     def delete_refusal(self, doc) -> str | None:
         return None
+
+    def state_display(self, doc) -> str:
+        """The document's state in words (refusals: "合同「HT…」审批通过，不能修改")."""
+        return doc.get_approval_status_display()
+
+    def filter_tab(self, queryset: QuerySet, *, tab: str, user) -> QuerySet:
+        """The rows of one of :attr:`extra_tabs` (e.g. 我的工单: assigned to ``user``)."""
+        return queryset
 
     def extra_actions(self, user, doc) -> list[tuple[str, str, str]]:
         """Buttons of the document page besides the approval ones: (label, url, style)."""

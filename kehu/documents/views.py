@@ -75,12 +75,15 @@ def build_views(decl: DocumentType) -> dict[str, type]:
                 "删除",
                 f"{decl.url_name}_bulk_delete",
                 f"{decl.model._meta.app_label}.delete_{decl.model._meta.model_name}",
-                confirm=f"确定删除所选{decl.label}？只有未申请或驳回的可以删除。",
+                confirm=f"确定删除所选{decl.label}？{decl.delete_hint}",
                 danger=True,
             )
         ]
 
-        tabs = [generic.Tab(key, f"{label}{decl.label}") for key, label in selectors.TABS.items()]
+        tabs = [
+            *(generic.Tab(key, f"{label}{decl.label}") for key, label in selectors.TABS.items()),
+            *(generic.Tab(key, label) for key, label in decl.extra_tabs),
+        ]
 
         def get_queryset(self, request):
             qs = selectors.document_list(decl, user=request.user, tab=self.current_tab(request))
@@ -89,7 +92,7 @@ def build_views(decl: DocumentType) -> dict[str, type]:
     class EditView(generic.ObjectEditView):
         model = decl.model
         form_class = decl.form_class
-        initial_from_query = ("customer", "contract", "opportunity", "plan")
+        initial_from_query = ("customer", "contract", "opportunity", "plan", "vehicle")
         success_url_name = f"{decl.url_name}_list"
         title_add, title_edit = f"添加{decl.label}", f"编辑{decl.label}"
         modal_size = "modal-xl" if decl.item_model is not None else "modal-lg"

@@ -16,7 +16,7 @@ from kehu.basics.models import DictKind
 from kehu.core.attachments import attach_files
 from kehu.core.errors import ApplicationError, Forbidden
 from kehu.customers.models import Contact, Customer
-from kehu.customers.validation import FieldError, clean_dict_entry
+from kehu.customers.validation import FieldError, clean_dict_entry, strip_control_characters
 from kehu.org.authz import authorize
 from kehu.pool.rules import refresh_return_due
 
@@ -27,7 +27,7 @@ MAX_CONTENT = 5000
 
 def _clean(data: dict[str, Any], customer: Customer) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
-    content = (data.get("content") or "").strip()
+    content = strip_control_characters(data.get("content")).strip()
     if not content:
         errors["content"] = ["请填写跟进内容"]
     elif len(content) > MAX_CONTENT:
@@ -97,4 +97,6 @@ def followup_delete(*, actor, followup: FollowUp) -> None:
     if followup.author_id != actor.pk and not actor.is_admin:
         raise Forbidden("只能删除自己的跟进记录")
     record_change(actor=actor, action=Action.DELETE, obj=followup, before=snapshot(followup))
-    followup.delete()
+    from kehu.recyclebin.services import recycle
+
+    recycle(actor=actor, obj=followup)  # 回收站, with its attachments (SPEC §13)

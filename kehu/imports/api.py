@@ -42,6 +42,7 @@ class ImportJobOut(Schema):
     skipped: int
     failed: int
     message: str
+    resumable: bool
 
 
 def _xlsx(content: bytes, filename: str) -> HttpResponse:
@@ -70,7 +71,10 @@ def create_import(
     allocation: Form[str] = "even",
     on_duplicate: Form[str] = "skip",
 ):
-    """Upload and preview: counts of valid, invalid and duplicate rows before confirming.
+    """Upload: the file's size and structure are checked here (400 with the reason); its rows are
+    checked and counted in the background — `status` is `previewing` until the preview (valid,
+    invalid and duplicate counts) is ready (`preview`) or the file is refused (`failed`, with
+    `message`). Poll `GET /api/v1/customers/imports/{id}`.
 
     `user_ids`: repeat the field or give comma-separated ids."""
     authorize(request.user, "import", Customer)
@@ -101,14 +105,16 @@ def create_import(
     "/customers/imports/{int:job_id}/confirm", response={200: ImportJobOut, 409: ErrorOut, **ERRORS}
 )
 def confirm_import(request, job_id: int):
-    """Start the previewed import in the background worker."""
+    """Start the previewed import in the background worker, or continue a stopped one
+    (`resumable`: failed, or its worker died) after its last committed batch."""
     services.import_confirm(actor=request.user, job=_job(request, job_id))
     return ImportJob.objects.get(pk=job_id)
 
 
 @router.get("/customers/imports/{int:job_id}", response={200: ImportJobOut, **ERRORS})
 def get_import(request, job_id: int):
-    """Progress: `status` preview|running|finished|failed and the row counters."""
+    """Progress: `status` previewing|preview|running|finished|failed and the row counters;
+    `message` says why a file was refused or a run stopped (with the row number)."""
     return _job(request, job_id)
 
 

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ImportStatus(models.TextChoices):
+    PREVIEWING = "previewing", _("检查中")
     PREVIEW = "preview", _("待确认")
     RUNNING = "running", _("导入中")
     FINISHED = "finished", _("已完成")
@@ -51,6 +52,9 @@ class ImportJob(models.Model):
     message = models.CharField(max_length=500, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Set by the worker at each batch: a check or run that has not moved for a while has died
+    # with its worker and may be resumed (``stale``).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("导入任务")
@@ -59,6 +63,27 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"导入 #{self.pk} {self.original_name}"
+
+    @property
+    def stale(self) -> bool:
+        """Checking or running, but no batch for ``KEHU_IMPORT_STALE_SECONDS``: its worker died."""
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        if self.status not in (ImportStatus.PREVIEWING, ImportStatus.RUNNING):
+            return False
+        seen = self.heartbeat_at or self.started_at or self.created_at
+        limit = timedelta(seconds=getattr(settings, "KEHU_IMPORT_STALE_SECONDS", 600))
+        return seen is not None and timezone.now() - seen > limit
+
+    @property
+    def resumable(self) -> bool:
+        """A run that stopped (failed, or its worker died) continues after its last batch; a
+        file that failed its check never started and is uploaded again instead."""
+        if self.status == ImportStatus.FAILED:
+            return self.started_at is not None
+        return self.status == ImportStatus.RUNNING and self.stale
 
     @property
     def percent(self) -> int:

@@ -1,11 +1,18 @@
-"""Customer import (SPEC §4): upload → preview → background run in batches → error report.
+"""Customer import (SPEC §4): upload → check and preview → background run in batches → report.
 
 Validation, duplicate matching, allocation and ownership limits are the shared functions of
 ``customers.validation``, ``customers.dedupe``, ``pool.allocation`` and ``pool.rules``.
+
+The web request only stores the upload and checks its size and structure (``limits``); the
+preview and the run are django-q2 tasks, and the cells are read by a child process with a memory
+ceiling (``sandbox``). A run commits a batch of rows together with the job's progress, so it ends
+either finished or failed after its last committed batch, with a Chinese reason and the row
+number; confirming it again continues there (SPEC §4.4, issue 10).
 """
 
 from __future__ import annotations
 
+import logging
 import random
 import re
 from collections.abc import Iterable
@@ -14,7 +21,15 @@ from datetime import datetime
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import (
+    DatabaseError,
+    DataError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    connection,
+    transaction,
+)
 from django.db.models import Q
 from django.utils import timezone
 
@@ -33,12 +48,16 @@ from kehu.org.scope import descendants_of
 from kehu.pool import rules
 from kehu.pool.allocation import MODES, allocate
 
+from .limits import Limits, check_upload
 from .models import ImportJob, ImportRowError, ImportStatus, ImportTarget
-from .spreadsheets import SpreadsheetError, open_sheet, row_values
+from .spreadsheets import Sheet, SpreadsheetError, open_sheet, row_values
 
 BATCH_SIZE = 1000
 PREVIEW_ERRORS = 20
+# Rows of one batch the database may refuse (each recorded as failed) before the run stops.
+MAX_REFUSED_PER_BATCH = 20
 TAG_SPLIT = re.compile(r"[,，、;；\s]+")
+logger = logging.getLogger(__name__)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -278,22 +297,15 @@ def classify(batch: list[dict[str, Any]], seen: dict[str, set[str]]) -> None:
 
 
 def iter_validated(
-    job: ImportJob, resolver: RowResolver, *, start: int = 0
+    job: ImportJob, resolver: RowResolver, sheet: Sheet, *, start: int = 0
 ) -> Iterable[list[dict[str, Any]]]:
-    """Batches of ``{"row", "cells", "cleaned"|"error", "keys", "duplicate"}`` from the job's file,
-    starting at data row ``start`` (the rows before it only feed the within-file duplicate sets)."""
-    sheet = open_sheet(job.file.path, job.original_name, job.file.size)
+    """Batches of ``{"row", "line", "cells", "cleaned"|"error", "keys", "duplicate"}`` from the
+    sheet, starting after data row ``start`` (the rows before it only feed the within-file
+    duplicate sets). ``row`` counts the data rows, ``line`` is the row number in the sheet."""
     seen: dict[str, set[str]] = {"name": set(), "phone": set(), "credit_code": set()}
     batch: list[dict[str, Any]] = []
-    number = 0
-    limit = _max_rows()
-    for cells in sheet.rows:
-        if not any(cells):
-            continue
-        number += 1
-        if number > limit:
-            raise SpreadsheetError(f"数据行超过{limit}行，请拆分后再导入")
-        item: dict[str, Any] = {"row": number, "cells": cells}
+    for number, (line, cells) in enumerate(sheet.rows, start=1):
+        item: dict[str, Any] = {"row": number, "line": line, "cells": cells}
         try:
             item["cleaned"] = resolver.clean(row_values(sheet, cells))
             item["keys"] = duplicate_keys(item["cleaned"])
@@ -315,12 +327,6 @@ def _finish_batch(batch, seen, start):
         yield wanted
 
 
-def _max_rows() -> int:
-    from django.conf import settings
-
-    return settings.KEHU_IMPORT_MAX_ROWS
-
-
 # ---------------------------------------------------------------------------------------------
 # Upload and preview
 
@@ -335,8 +341,11 @@ def import_create(
     allocation: str = "even",
     on_duplicate: str = "skip",
 ) -> ImportJob:
-    """Store the file and preview it: counts of valid, invalid and duplicate rows, the first
-    errors and the planned split. A bad file raises 400 and leaves no job behind."""
+    """Store the file and queue its check and preview (counts of valid, invalid and duplicate
+    rows, the first errors, the planned split) in the worker. A file over the limits (size, and
+    for a workbook its unpacked size, compression ratio, parts, declared rows and columns)
+    raises 400 here and leaves no job behind; one refused while its cells are read leaves a
+    failed job with the reason."""
     authorize(actor, "import", Customer)
     _check_options(
         actor=actor,
@@ -347,9 +356,8 @@ def import_create(
         on_duplicate=on_duplicate,
     )
     name = (upload.name or "").rsplit("/", 1)[-1][:200]
-    from .spreadsheets import _check_upload
-
-    _check_upload(name, upload.size or 0)
+    limits = Limits.from_settings()
+    check_upload_name(name, upload.size or 0, limits)
     job = ImportJob(
         created_by=actor,
         original_name=name,
@@ -358,50 +366,105 @@ def import_create(
         department_id=department_id if target == ImportTarget.DEPARTMENT else None,
         allocation=allocation,
         on_duplicate=on_duplicate,
+        status=ImportStatus.PREVIEWING,
     )
     job.file.save(
         f"import{timezone.now():%Y%m%d%H%M%S}{name[name.rfind('.') :].lower()}", upload, save=False
     )
     try:
-        preview(job)
+        check_upload(job.file.path, name, job.file.size, limits)
     except ApplicationError:
         job.file.delete(save=False)
         raise
+    job.heartbeat_at = timezone.now()
     job.save()
     record_change(
         actor=actor,
         action=Action.IMPORT,
         obj=job,
-        after={"file": name, "total": job.total},
+        after={"file": name},
         message=f"上传导入文件 {name}",
     )
+    transaction.on_commit(lambda: _enqueue("kehu.imports.services.run_preview", job.pk))
     return job
 
 
+def check_upload_name(name: str, size: int, limits: Limits) -> None:
+    """The type and size, before the upload is stored."""
+    from .limits import mb
+
+    if not name.lower().endswith((".xlsx", ".xls", ".csv")):
+        raise SpreadsheetError("只支持 .xlsx、.xls 或 .csv 文件")
+    if size == 0:
+        raise SpreadsheetError("文件是空的")
+    if size > limits.max_bytes:
+        raise SpreadsheetError(f"文件超过{mb(limits.max_bytes)}，请拆分后再导入")
+
+
+def run_preview(job_id: int) -> None:
+    """The worker's check and preview: ``previewing`` → ``preview``, or ``failed`` with the
+    reason the file was refused (its file is removed then: it is never imported)."""
+    job = ImportJob.objects.filter(pk=job_id).first()
+    if job is None or job.status != ImportStatus.PREVIEWING:
+        return
+    try:
+        preview(job)
+    except SpreadsheetError as exc:
+        message = exc.message
+    except Exception:
+        logger.exception("import %s: preview failed", job_id)
+        message = "文件检查失败：系统内部错误（已记录），请稍后重新上传"
+    else:
+        job.status = ImportStatus.PREVIEW
+        job.heartbeat_at = timezone.now()
+        job.save(
+            update_fields=[
+                "status",
+                "headers",
+                "total",
+                "valid",
+                "invalid",
+                "duplicate",
+                "preview_errors",
+                "plan",
+                "heartbeat_at",
+            ]
+        )
+        return
+    _fail(job_id, ImportStatus.PREVIEWING, message)
+    if job.file:
+        job.file.delete(save=False)
+
+
 def preview(job: ImportJob) -> None:
+    """Counts, the first problems and the planned split, on the job (not saved)."""
     resolver = RowResolver.load()
     total = valid = invalid = duplicate = 0
     errors: list[dict[str, Any]] = []
-    sheet = open_sheet(job.file.path, job.original_name, job.file.size)
-    job.headers = sheet.headers
-    for batch in iter_validated(job, resolver):
-        for item in batch:
-            total += 1
-            reason = item.get("error") or (item.get("duplicate") if item.get("blocking") else "")
-            if reason:
-                invalid += 1
-            elif item.get("duplicate"):
-                duplicate += 1
-            else:
-                valid += 1
-            if reason and len(errors) < PREVIEW_ERRORS:
-                errors.append(
-                    {
-                        "row": item["row"] + 1,
-                        "name": item["cells"][0] if item["cells"] else "",
-                        "reason": reason,
-                    }
+    with open_sheet(job.file.path, job.original_name) as sheet:
+        job.headers = sheet.headers
+        for batch in iter_validated(job, resolver, sheet):
+            for item in batch:
+                total += 1
+                reason = item.get("error") or (
+                    item.get("duplicate") if item.get("blocking") else ""
                 )
+                if reason:
+                    invalid += 1
+                elif item.get("duplicate"):
+                    duplicate += 1
+                else:
+                    valid += 1
+                if reason and len(errors) < PREVIEW_ERRORS:
+                    errors.append(
+                        {
+                            "row": item["line"],
+                            "name": item["cells"][sheet.columns["name"]],
+                            "reason": reason,
+                        }
+                    )
+            if job.pk:
+                ImportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now())
     if total == 0:
         raise SpreadsheetError("文件中没有数据行")
     job.total, job.valid, job.invalid, job.duplicate = total, valid, invalid, duplicate
@@ -433,52 +496,207 @@ def import_job_get(*, user, pk: int) -> ImportJob:
 
 @transaction.atomic
 def import_confirm(*, actor: User, job: ImportJob) -> ImportJob:
+    """Start the previewed import, or continue a stopped one (failed, or its worker died) after
+    its last committed batch: 继续导入, and ``POST …/confirm`` again in the API."""
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
     authorize(actor, "import", Customer)
     if job.created_by_id != actor.pk and not actor.is_admin:
         raise Forbidden()
-    if job.status not in (ImportStatus.PREVIEW, ImportStatus.FAILED):
+    if job.status == ImportStatus.PREVIEWING:
+        raise ApplicationError("文件还在检查中，请稍候", code="not_ready", status=409)
+    if job.status == ImportStatus.FAILED and not job.resumable:
+        raise ApplicationError(
+            "文件未通过检查，不能导入；请修改后重新上传", code="refused", status=409
+        )
+    if job.status != ImportStatus.PREVIEW and not job.resumable:
         raise ApplicationError("该导入已开始或已完成", code="already_started", status=409)
     job.status = ImportStatus.RUNNING
     job.started_at = job.started_at or timezone.now()
+    job.heartbeat_at = timezone.now()
     job.message = ""
-    job.save(update_fields=["status", "started_at", "message"])
-    transaction.on_commit(lambda: _enqueue(job.pk))
+    job.save(update_fields=["status", "started_at", "heartbeat_at", "message"])
+    transaction.on_commit(lambda: _enqueue("kehu.imports.services.run_import", job.pk))
     return job
 
 
-def _enqueue(job_id: int) -> None:
+def _enqueue(task: str, job_id: int) -> None:
     from django_q.tasks import async_task
 
-    async_task("kehu.imports.services.run_import", job_id, task_name=f"import-{job_id}")
+    async_task(task, job_id, task_name=f"{task.rsplit('.', 1)[-1]}-{job_id}")
+
+
+class RowFailed(Exception):
+    """Preparing one row raised: the batch is rolled back and the run stops at that row."""
+
+    def __init__(self, item: dict[str, Any]):
+        super().__init__(item["line"])
+        self.item = item
+
+
+class ImportStopped(Exception):
+    """The run stops after its last committed batch; ``message`` is shown to the user."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def database_reason(exc: BaseException | None) -> str:
+    """A database error as the user reads it (never the driver's English)."""
+    if isinstance(exc, IntegrityError):
+        return "与已有数据冲突（例如统一社会信用代码已被其他客户使用）"
+    if isinstance(exc, DataError):
+        return "内容含有数据库无法保存的字符，或超出长度"
+    if isinstance(exc, OperationalError | InterfaceError):
+        return "数据库暂时无法写入（连接中断、超时或锁等待）"
+    if isinstance(exc, DatabaseError):
+        return "数据库拒绝保存这一行"
+    return "系统内部错误（已记录，请联系管理员）"
+
+
+def _committed_rows(job: ImportJob) -> int | None:
+    """The job's committed progress, read again (the connection may just have broken)."""
+    for _attempt in range(2):
+        try:
+            return ImportJob.objects.filter(pk=job.pk).values_list("done", flat=True).first()
+        except DatabaseError:
+            _reconnect_if_broken()
+    return None
+
+
+def _stopped(job: ImportJob, line: int | str, reason: str, first_line: int | str) -> ImportStopped:
+    done = _committed_rows(job)
+    saved = f"前{done}行已导入" if done is not None else "已保存的批次保留"
+    return ImportStopped(
+        f"第{line}行：{reason}。导入已暂停，{saved}，"
+        f"本批（第{first_line}行起）未保存；处理后点击「继续导入」从第{first_line}行继续"
+    )
 
 
 def run_import(job_id: int) -> None:
     """The background run: batches of 1,000 rows, each applied in one transaction together with
-    the job's counters, so a crash leaves no half batch and a re-run resumes after the last one."""
+    the job's progress, so a crash leaves no half batch and a re-run resumes after the last one.
+    A row the database refuses is recorded as failed and the run goes on; any other error stops
+    the run with the row number and a Chinese reason, ready to be continued."""
     job = ImportJob.objects.get(pk=job_id)
     if job.status != ImportStatus.RUNNING:
         return
+    ImportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now())
     resolver = RowResolver.load()
     targets = import_targets(job)
+    current: list[dict[str, Any]] | None = None  # the batch being applied
+    next_line = 2  # the sheet row after the last applied batch
     try:
         # Pools and the department tree are read once for the run, not once per batch and user.
-        with memo.scope():
-            for batch in iter_validated(job, resolver, start=job.done):
-                _apply_batch(job, batch, targets)
-    except Exception as exc:  # recorded on the job; the finished batches stay, the rest can resume
+        with memo.scope(), open_sheet(job.file.path, job.original_name) as sheet:
+            next_line = sheet.parsed.header_line + 1
+            for current in iter_validated(job, resolver, sheet, start=job.done):
+                _apply_batch_safely(job, current, targets)
+                next_line, current = current[-1]["line"] + 1, None
+    except ImportStopped as exc:
+        message = exc.message
+    except SpreadsheetError as exc:
+        message = f"读取文件时中断：{exc.message}。前{_committed_rows(job)}行已导入"
+    except Exception as exc:
+        logger.exception("import %s stopped", job_id)
+        first = current[0]["line"] if current else next_line
+        message = _stopped(job, first, database_reason(exc), first).message
+    else:
         ImportJob.objects.filter(pk=job.pk).update(
-            status=ImportStatus.FAILED, message=f"导入中断：{exc}"[:500], finished_at=timezone.now()
+            status=ImportStatus.FINISHED, finished_at=timezone.now(), heartbeat_at=timezone.now()
         )
-        raise
-    ImportJob.objects.filter(pk=job.pk).update(
-        status=ImportStatus.FINISHED, finished_at=timezone.now()
-    )
+        return
+    _fail(job.pk, ImportStatus.RUNNING, message)
+
+
+def _fail(job_id: int, status: str, message: str) -> None:
+    """The stop and its reason; if even that cannot be written, the job stays as it was and
+    becomes ``stale`` (then resumable) once its heartbeat is old."""
+    for _attempt in range(2):
+        try:
+            ImportJob.objects.filter(pk=job_id, status=status).update(
+                status=ImportStatus.FAILED, message=message[:500], finished_at=timezone.now()
+            )
+            return
+        except DatabaseError:
+            _reconnect_if_broken()
+    logger.error("import %s: could not record its failure: %s", job_id, message)
+
+
+def _reconnect_if_broken() -> None:
+    """After a lost connection the failure itself must still be written."""
+    if not connection.in_atomic_block:
+        connection.close_if_unusable_or_obsolete()
+
+
+def _apply_batch_safely(job: ImportJob, batch: list[dict[str, Any]], targets: list[User]) -> None:
+    """``_apply_batch``; a row the database refuses (found by halving the batch in rolled-back
+    trials) is recorded as failed with the reason and the batch applied again without it."""
+    refused: dict[int, str] = {}
+    first = batch[0]["line"]
+    while True:
+        try:
+            _apply_batch(job, batch, targets, refused)
+            return
+        except RowFailed as exc:
+            cause = exc.__cause__
+            if not isinstance(cause, DatabaseError):
+                logger.error("import %s row %s failed", job.pk, exc.item["line"], exc_info=cause)
+            raise _stopped(job, exc.item["line"], database_reason(cause), first) from cause
+        except (DataError, IntegrityError) as exc:
+            found = _locate_refused_row(job, batch, targets, refused)
+            if found is None or len(refused) >= MAX_REFUSED_PER_BATCH:
+                logger.error("import %s batch from row %s refused", job.pk, first, exc_info=exc)
+                line = found[0]["line"] if found else first
+                raise _stopped(job, line, database_reason(exc), first) from exc
+            item, error = found
+            logger.warning(
+                "import %s row %s refused by the database: %s", job.pk, item["line"], error
+            )
+            refused[item["row"]] = f"第{item['line']}行数据库拒绝保存：{database_reason(error)}"
+        except DatabaseError as exc:
+            logger.error("import %s batch from row %s failed", job.pk, first, exc_info=exc)
+            raise _stopped(job, first, database_reason(exc), first) from exc
+
+
+class _Trial(Exception):
+    pass
+
+
+def _locate_refused_row(job, batch, targets, refused):
+    """The first row the database refuses on its own, with the error, or None."""
+
+    def fails(items) -> Exception | None:
+        try:
+            with transaction.atomic():
+                _apply_batch(job, items, targets, refused, trial=True)
+                raise _Trial
+        except _Trial:
+            return None
+        except (DataError, IntegrityError) as exc:
+            return exc
+
+    items = [i for i in batch if i["row"] not in refused]
+    while len(items) > 1:
+        half = items[: len(items) // 2]
+        items = half if fails(half) else items[len(items) // 2 :]
+    error = fails(items) if items else None
+    return (items[0], error) if error else None
 
 
 @transaction.atomic
-def _apply_batch(job: ImportJob, batch: list[dict[str, Any]], targets: list[User]) -> None:
+def _apply_batch(
+    job: ImportJob,
+    batch: list[dict[str, Any]],
+    targets: list[User],
+    refused: dict[int, str] | None = None,
+    *,
+    trial: bool = False,
+) -> None:
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    if batch[0]["row"] <= job.done:
+        return  # committed already (a second runner of the same job): never twice
+    refused = refused or {}
     # The targets' 拥有上限 is counted below: lock them, as claim, transfer and create do.
     rules.lock_users([t.pk for t in targets])
     now = timezone.now()
@@ -490,41 +708,52 @@ def _apply_batch(job: ImportJob, batch: list[dict[str, Any]], targets: list[User
     row_errors: list[ImportRowError] = []
     created = skipped = failed = 0
     for item in batch:
-        reason = item.get("error") or (item.get("duplicate") if item.get("blocking") else "")
-        if not reason and item.get("duplicate") and job.on_duplicate == "skip":
-            skipped += 1
-            row_errors.append(
-                ImportRowError(
-                    job=job,
-                    row_number=item["row"],
-                    values=item["cells"],
-                    reason=f"已跳过：{item['duplicate']}",
-                    kind="skipped",
+        try:
+            reason = (
+                refused.get(item["row"])
+                or item.get("error")
+                or (item.get("duplicate") if item.get("blocking") else "")
+            )
+            if not reason and item.get("duplicate") and job.on_duplicate == "skip":
+                skipped += 1
+                row_errors.append(
+                    ImportRowError(
+                        job=job,
+                        row_number=item["row"],
+                        values=item["cells"],
+                        reason=f"已跳过：{item['duplicate']}"[:500],
+                        kind="skipped",
+                    )
+                )
+                continue
+            owner = None
+            if targets:
+                # Seeded per row, so a resumed run allocates a row the same way.
+                rng = random.Random(f"{job.pk}:{item['row']}")
+                owner = allocate(1, targets, job.allocation, rng, start=job.created + created)[0]
+                if owner.pk not in owned:
+                    target_pool = pools[owner.pk] = rules.pool_for_user(owner)
+                    owned[owner.pk] = rules.owned_count(owner) if target_pool.max_owned else 0
+                if not reason:
+                    try:
+                        rules.check_ownership_limit(owner, 1, owned=owned[owner.pk])
+                    except ApplicationError as exc:
+                        reason = exc.message
+            if reason:
+                failed += 1
+                row_errors.append(
+                    ImportRowError(
+                        job=job, row_number=item["row"], values=item["cells"], reason=reason[:500]
+                    )
+                )
+                continue
+            customers.append(
+                _build_customer(
+                    job, item["cleaned"], owner, pools[owner.pk] if owner else pool, now
                 )
             )
-            continue
-        owner = None
-        if targets:
-            # Seeded per row, so a resumed run allocates a row the same way.
-            rng = random.Random(f"{job.pk}:{item['row']}")
-            owner = allocate(1, targets, job.allocation, rng, start=job.created + created)[0]
-            if owner.pk not in owned:
-                target_pool = pools[owner.pk] = rules.pool_for_user(owner)
-                owned[owner.pk] = rules.owned_count(owner) if target_pool.max_owned else 0
-            if not reason:
-                try:
-                    rules.check_ownership_limit(owner, 1, owned=owned[owner.pk])
-                except ApplicationError as exc:
-                    reason = exc.message
-        if reason:
-            failed += 1
-            row_errors.append(
-                ImportRowError(job=job, row_number=item["row"], values=item["cells"], reason=reason)
-            )
-            continue
-        customers.append(
-            _build_customer(job, item["cleaned"], owner, pools[owner.pk] if owner else pool, now)
-        )
+        except Exception as exc:
+            raise RowFailed(item) from exc
         tags.append(item["cleaned"].get("tags") or [])
         if owner is not None:
             owned[owner.pk] = owned.get(owner.pk, 0) + 1
@@ -542,12 +771,15 @@ def _apply_batch(job: ImportJob, batch: list[dict[str, Any]], targets: list[User
         ignore_conflicts=True,
     )
     ImportRowError.objects.bulk_create(row_errors, batch_size=500)
-    first, last = batch[0]["row"], batch[-1]["row"]
+    if trial:
+        return
+    first, last = batch[0]["line"], batch[-1]["line"]
     ImportJob.objects.filter(pk=job.pk).update(
-        done=last,
+        done=batch[-1]["row"],
         created=job.created + created,
         skipped=job.skipped + skipped,
         failed=job.failed + failed,
+        heartbeat_at=now,
     )
     record_change(
         actor=job.created_by,

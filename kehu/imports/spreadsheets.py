@@ -1,21 +1,20 @@
 """Reading uploads (.xlsx, .xls, .csv in UTF-8 or GBK) row by row, and the import template.
 
 Headers are matched by name in any order; the template's eleven columns come first (SPEC §4.1).
+The reading itself happens in a child process (``sandbox``) within ``limits``.
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
 import io
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import PurePath
 
-from django.conf import settings
+from .limits import Limits, SpreadsheetError
+from .sandbox import ParsedFile, cell_text
 
-from kehu.core.errors import ApplicationError
+__all__ = ["Limits", "SpreadsheetError", "cell_text", "open_sheet"]
 
 TEMPLATE_COLUMNS = [
     ("客户名称", "name", True, "必填，一般为公司全称，最多100字"),
@@ -60,11 +59,6 @@ REQUIRED_FIELDS = ("name", "contact_name", "contact_phone")
 FORMULA_PREFIXES = ("=", "+", "-", "@")
 
 
-class SpreadsheetError(ApplicationError):
-    def __init__(self, message: str):
-        super().__init__(message, code="bad_file", errors={"file": [message]})
-
-
 def normalize_header(text) -> str:
     text = unicodedata.normalize("NFKC", str(text or "")).strip()
     for marker in ("*", "（必填）", "(必填)", "必填"):
@@ -72,110 +66,42 @@ def normalize_header(text) -> str:
     return text.strip()
 
 
-def cell_text(value) -> str:
-    """A cell as the text the user typed: 15263698652.0 → "15263698652", escaped formulas unescaped."""
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        value = int(value) if value.is_integer() else value
-    if hasattr(value, "isoformat"):
-        return value.isoformat(sep=" ") if hasattr(value, "hour") else value.isoformat()
-    text = str(value).strip()
-    if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_PREFIXES:
-        text = text[1:]
-    return text
+def header_columns(headers: list[str]) -> dict[str, int]:
+    """Field → column index for the headers the template knows (the first of a repeated one)."""
+    columns: dict[str, int] = {}
+    for index, header in enumerate(headers):
+        field = HEADER_FIELDS.get(header) or HEADER_ALIASES.get(header)
+        if field and field not in columns:
+            columns[field] = index
+    return columns
+
+
+def missing_headers(columns: dict[str, int]) -> list[str]:
+    return [h for h, f, required, _ in TEMPLATE_COLUMNS if required and f not in columns]
 
 
 @dataclass
 class Sheet:
     headers: list[str]
     columns: dict[str, int]  # field → column index
-    rows: Iterator[list[str]]
+    rows: Iterator[tuple[int, list[str]]]  # (row number in the sheet, cells as text)
+    parsed: ParsedFile
+
+    def close(self) -> None:
+        self.parsed.close()
+
+    def __enter__(self) -> Sheet:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
-def _check_upload(name: str, size: int) -> str:
-    ext = PurePath(name or "").suffix.lower()
-    if ext not in {".xlsx", ".xls", ".csv"}:
-        raise SpreadsheetError("只支持 .xlsx、.xls 或 .csv 文件")
-    if size == 0:
-        raise SpreadsheetError("文件是空的")
-    limit = settings.KEHU_IMPORT_MAX_BYTES
-    if size > limit:
-        raise SpreadsheetError(f"文件超过{limit // (1024 * 1024)}MB，请拆分后再导入")
-    return ext
-
-
-def _raw_rows(path: str, ext: str) -> Iterator[list]:
-    with open(path, "rb") as fh:
-        head = fh.read(8)
-    if ext == ".xlsx" and head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise SpreadsheetError("文件设置了打开密码（已加密），请取消密码后再上传")
-    if ext == ".csv":
-        yield from _csv_rows(path)
-        return
-    from python_calamine import CalamineWorkbook
-
-    try:
-        workbook = CalamineWorkbook.from_path(path)
-        sheet = workbook.get_sheet_by_index(0)
-        rows = sheet.iter_rows()
-    except Exception as exc:  # calamine reports corrupt, encrypted and foreign files alike
-        text = str(exc).lower()
-        if "password" in text or "encrypt" in text:
-            raise SpreadsheetError("文件设置了打开密码（已加密），请取消密码后再上传") from exc
-        raise SpreadsheetError("文件无法读取：格式不正确或已损坏") from exc
-    yield from rows
-
-
-def _csv_rows(path: str) -> Iterator[list]:
-    with open(path, "rb") as fh:
-        sample = fh.read(64 * 1024)
-    encoding = "utf-8-sig"
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
-    except UnicodeDecodeError:
-        encoding = "gb18030"  # GBK and its superset
-    with open(path, "rb") as fh:
-        text = io.TextIOWrapper(fh, encoding=encoding, errors="strict", newline="")
-        try:
-            yield from csv.reader(text)
-        except UnicodeDecodeError as exc:
-            raise SpreadsheetError("CSV 文件编码无法识别，请另存为 UTF-8 或 GBK 编码") from exc
-        except csv.Error as exc:
-            raise SpreadsheetError(f"CSV 文件格式不正确：{exc}") from exc
-
-
-def open_sheet(path: str, name: str, size: int) -> Sheet:
-    """The header row mapped to fields, and an iterator over the data rows (as text)."""
-    ext = _check_upload(name, size)
-    raw = _raw_rows(path, ext)
-    header_row = None
-    for row in raw:
-        if any(cell_text(c) for c in row):
-            header_row = row
-            break
-    if header_row is None:
-        raise SpreadsheetError("文件中没有数据")
-    headers = [normalize_header(c) for c in header_row]
-    columns: dict[str, int] = {}
-    for index, header in enumerate(headers):
-        field = HEADER_FIELDS.get(header) or HEADER_ALIASES.get(header)
-        if field and field not in columns:
-            columns[field] = index
-    missing = [h for h, f, required, _ in TEMPLATE_COLUMNS if required and f not in columns]
-    if missing:
-        raise SpreadsheetError(
-            f"不是客户导入模板：缺少「{'」「'.join(missing)}」列，请下载模板后填写"
-        )
-    width = len(headers)
-
-    def data_rows() -> Iterator[list[str]]:
-        for row in raw:
-            cells = [cell_text(c) for c in row][:width]
-            cells += [""] * (width - len(cells))
-            yield cells
-
-    return Sheet(headers=headers, columns=columns, rows=data_rows())
+def open_sheet(path: str, name: str, limits: Limits | None = None) -> Sheet:
+    """The header row mapped to fields and the data rows, read by a child process with a memory
+    ceiling (``sandbox``); the limits are checked before any cell is parsed. Close it after use."""
+    parsed = ParsedFile(path, name, limits or Limits.from_settings())
+    return Sheet(headers=parsed.headers, columns=parsed.columns, rows=parsed.rows(), parsed=parsed)
 
 
 def row_values(sheet: Sheet, cells: list[str]) -> dict[str, str]:

@@ -88,16 +88,24 @@ class ImportStartView(generic.KehuViewMixin, View):
         )
 
 
+POLLED = (ImportStatus.PREVIEWING, ImportStatus.RUNNING)
+
+
 class ImportDetailView(LoginRequiredMixin, View):
-    """Preview, progress (polled by HTMX every second; survives a reload) and result."""
+    """The file's check, preview, progress (polled by HTMX every second; survives a reload) and
+    result; a stopped run offers 继续导入."""
 
     def get(self, request, pk):
         job = job_for(request.user, pk)
-        context = {"title": f"导入 #{job.pk}", "job": job}
+        context = {
+            "title": f"导入 #{job.pk}",
+            "job": job,
+            "polled": job.status in POLLED and not job.stale,
+        }
         if request.htmx:
             # The poll swaps only the card's content, so the element keeps its `every 1s`:
-            # status 286 is htmx's "stop polling" once the job is no longer running.
-            status = 200 if job.status == ImportStatus.RUNNING else 286
+            # status 286 is htmx's "stop polling" once the job is no longer checked or run.
+            status = 200 if job.status in POLLED and not job.stale else 286
             return render(request, "imports/htmx/progress.html", context, status=status)
         return render(request, "imports/import_detail.html", context)
 

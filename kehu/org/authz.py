@@ -42,6 +42,7 @@ ACTION_LABELS = {
     "merge": "合并",
     "approve": "审批",
     "void": "作废",
+    "restore": "恢复",  # 回收站 (kehu.recyclebin): recyclebin.restore_recycleentry
 }
 
 # (model label, action) → the permission that grants it, where it is not <app>.<action>_<model>.
@@ -79,7 +80,13 @@ def permission_for(model: type[models.Model] | models.Model, action: str) -> str
 def is_owned(obj: models.Model) -> bool:
     """Records of SPEC §1's data scope: they have an owner (a customer, a lead) or hang on a
     customer or lead (contacts, follow-ups, documents). Settings (users, departments, roles,
-    dictionaries, pools) are not: for them the permission alone decides."""
+    dictionaries, pools) are not: for them the permission alone decides. Neither are records
+    whose model says ``permission_decides = True`` — the after-sales documents (车辆, 维修订单,
+    保养订单): the after-sales team serves every customer it sees (SPEC §13 "read-only customer
+    data, full after-sales documents"), so on those rows (the selectors' visible ones) the
+    permission decides."""
+    if getattr(type(obj), "permission_decides", False):
+        return False
     return any(
         hasattr(obj, "owner_id") if path == "owner" else getattr(type(obj), path, None) is not None
         for path in ("owner", "customer", "lead")

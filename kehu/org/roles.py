@@ -55,6 +55,9 @@ SALES_PERMS = [
     "aftersales.view_repairorder",
     "aftersales.view_maintenanceorder",
     "basics.view_product",
+    # 回收站: their own customers' deleted records (the data scope decides whose)
+    "recyclebin.view_recycleentry",
+    "recyclebin.restore_recycleentry",
 ]
 
 BUILTIN_ROLES = {

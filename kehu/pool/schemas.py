@@ -1,19 +1,19 @@
 from ninja import Schema
 from pydantic import Field
 
-from kehu.core.api import Id
+from kehu.core.api import BatchIds, Id
 
 
 class ToPoolIn(Schema):
-    ids: list[Id] = Field(min_length=1)
+    ids: BatchIds
     reason: str | None = Field(None, max_length=200)
 
 
 class TransferIn(Schema):
-    ids: list[Id] = Field(min_length=1)
+    ids: BatchIds
     user_ids: list[Id]
     allocation: str = Field("even", description="even | random")
 
 
 class ClaimIn(Schema):
-    ids: list[Id] = Field(min_length=1)
+    ids: BatchIds

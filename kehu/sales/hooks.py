@@ -15,11 +15,16 @@ from .models import Opportunity, OpportunityStatus
 from .selectors import opportunity_list
 
 
-@register_delete_guard("customers.customer")
-def customer_has_opportunities(customer) -> str | None:
-    if Opportunity.objects.filter(customer_id=customer.pk).exists():
-        return "该客户有商机，不能删除"
-    return None
+@register_delete_guard("customers.customer", many=True)
+def customers_with_opportunities(customers) -> dict[int, str]:
+    """有商机的客户不能删除: one query for any number of customers."""
+    with_opportunities = (
+        Opportunity.objects.filter(customer__in=customers.values("pk"))
+        .order_by()
+        .values_list("customer_id", flat=True)
+        .distinct()
+    )
+    return dict.fromkeys(with_opportunities, "该客户有商机，不能删除")
 
 
 def open_opportunity_exemption(customers) -> set[int]:
@@ -121,13 +126,21 @@ for _decl in sorted(document_types.values(), key=lambda d: d.tab_order):
     attachment_visibility[_decl.model._meta.label_lower] = _visible
 
 
-@register_delete_guard("customers.customer")
-def customer_has_documents(customer) -> str | None:
-    """已产生待收款金额或有单据选择了客户则不可删除 (SPEC §2.2)."""
+@register_delete_guard("customers.customer", many=True)
+def customers_with_documents(customers) -> dict[int, str]:
+    """已产生待收款金额或有单据选择了客户则不可删除 (SPEC §2.2): one query per document type
+    for any number of customers; a customer with several kinds is told the first kind."""
+    reasons: dict[int, str] = {}
     for decl in document_types.values():
-        if decl.model._default_manager.filter(customer_id=customer.pk).exists():
-            return f"该客户有{decl.label}，不能删除"
-    return None
+        referenced = (
+            decl.model._default_manager.filter(customer__in=customers.values("pk"))
+            .order_by()
+            .values_list("customer_id", flat=True)
+            .distinct()
+        )
+        for pk in referenced:
+            reasons.setdefault(pk, f"该客户有{decl.label}，不能删除")
+    return reasons
 
 
 @register_delete_guard("basics.product")

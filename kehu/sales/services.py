@@ -15,7 +15,13 @@ from kehu.core.money import MONEY_LIMIT, clean_money  # noqa: F401  (importable 
 from kehu.core.services import BatchResult, run_batch
 from kehu.customers.selectors import document_customer
 from kehu.customers.services import customer_create, warn_duplicates
-from kehu.customers.validation import FieldError, clean_dict_entry, clean_phone, clean_text
+from kehu.customers.validation import (
+    FieldError,
+    clean_dict_entry,
+    clean_phone,
+    clean_text,
+    strip_control_characters,
+)
 from kehu.followups.models import FollowUp
 from kehu.org.authz import authorize
 from kehu.org.models import User
@@ -95,7 +101,7 @@ def leads_batch_delete(*, actor: User, ids: list[int]) -> BatchResult:
 def lead_mark_invalid(*, actor: User, lead: Lead, reason: str) -> Lead:
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
     authorize(actor, "change", lead)
-    reason = (reason or "").strip()
+    reason = strip_control_characters(reason, multiline=False).strip()
     if not reason:
         raise ApplicationError("请填写无效原因", errors={"reason": ["请填写无效原因"]})
     if lead.status == LeadStatus.CONVERTED:
@@ -186,7 +192,7 @@ def _convert(*, actor: User, lead: Lead, extra: dict[str, Any] | None):
 @transaction.atomic
 def lead_followup_create(*, actor: User, lead: Lead, data: dict[str, Any]) -> FollowUp:
     authorize(actor, "add", FollowUp(lead=lead))
-    content = (data.get("content") or "").strip()
+    content = strip_control_characters(data.get("content")).strip()
     if not content:
         raise ApplicationError("请填写跟进内容", errors={"content": ["请填写跟进内容"]})
     try:
@@ -225,7 +231,7 @@ def _clean_opportunity(data: dict[str, Any]) -> dict[str, Any]:
             raise FieldError("商机名称不能超过100个字符")
     except FieldError as exc:
         errors["name"] = [str(exc)]
-    remark = "" if data.get("remark") is None else str(data.get("remark")).strip()
+    remark = strip_control_characters(data.get("remark")).strip()
     if len(remark) > 500:
         errors["remark"] = ["备注不能超过500个字符"]
     cleaned["remark"] = remark
@@ -289,7 +295,9 @@ def opportunity_delete(*, actor: User, instance: Opportunity) -> None:
         before=snapshot(instance),
         message=f"客户「{instance.customer.name}」的商机",
     )
-    instance.delete()
+    from kehu.recyclebin.services import recycle
+
+    recycle(actor=actor, obj=instance)  # 回收站 (SPEC §13)
     rules.refresh_return_due([instance.customer_id])
 
 

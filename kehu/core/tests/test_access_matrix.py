@@ -1,8 +1,8 @@
 """Access control as a structure: every route × every role (SPEC §1, §10, §12.2, §13 "who may act").
 
-MATRIX: 203 routes (108 web routes + 95 API operations) × 9 roles
-= 1827 route × role pairs, run as 387 request cases (a route's GET and POST, and the
-"own object" variants below) × 9 roles = 3483 tests.
+MATRIX: 212 routes (115 web routes + 97 API operations) × 9 roles
+= 1908 route × role pairs, run as 401 request cases (a route's GET and POST, and the
+"own object" variants below) × 9 roles = 3609 tests.
 
 The routes are enumerated, not listed by hand: every named URL of ``django.urls.get_resolver()``
 (walked recursively) and every (method, path) of ``kehu.api.api.get_openapi_schema()``. Each one
@@ -29,7 +29,7 @@ test — only the roles' permission sets are read from the database (``kehu/org/
 Every refused write (anything but GET) must also change nothing: the rows of the customer,
 contact, follow-up, lead, 商机, share, attachment, import, pool, organisation, dictionary,
 product and document tables (报价单, 合同, 回款, 回款计划, their line items, approval records and
-steps, issued numbers) and the change log are compared before and after.
+steps, issued numbers), the 回收站 entries and the change log are compared before and after.
 
 Documents (SPEC §6, §13): Q1/T1/Y1/N1 are sales1's drafts of C1 (TA its approved contract),
 QP/TP/YP pending approval, QA/TV/YA approved. 审批/驳回 need, besides the permission, the
@@ -150,11 +150,15 @@ OBJECTS: dict[str, Obj] = {
     "VY": Obj(owner="viewadd", customer="V1"),
     "VN": Obj(owner="viewadd", customer="V1"),
     "J1": Obj(creator_only="sales1"),  # sales1's import job (in preview)
+    # sales1's deleted customer in the 回收站 (SPEC §13): seen and restored within the data
+    # scope of its owner; not shared (an entry follows its customer's owner only)
+    "R1": Obj(owner="sales1"),
     "SPARE_USER": Obj(setting=True),
     "SPARE_DEPT": Obj(setting=True),
     "SPARE_ROLE": Obj(setting=True),
     "SPARE_ENTRY": Obj(setting=True),
     "SPARE_PRODUCT": Obj(setting=True),
+    "SPARE_STEP": Obj(setting=True),
     "POOL2": Obj(setting=True),
 }
 
@@ -586,6 +590,7 @@ DOCUMENTS = [
 DOCUMENT_PAGES = {k: v for d in DOCUMENTS for k, v in d.pages().items()}
 DOCUMENT_API = {k: v for d in DOCUMENTS for k, v in d.api().items()}
 TO_CONTRACT = ("sales.view_quote", "sales.add_contract")
+RECYCLE_RESTORE = ("recyclebin.view_recycleentry", "recyclebin.restore_recycleentry")
 
 
 EXPECTED: dict[str | tuple[str, str], Case | tuple[Case, ...]] = {
@@ -685,6 +690,23 @@ EXPECTED: dict[str | tuple[str, str], Case | tuple[Case, ...]] = {
         {**PRODUCT_FORM, "name": "矩阵叉车改"},
     ),
     "product_delete": _get_post(setting("basics.delete_product", "SPARE_PRODUCT"), "SPARE_PRODUCT"),
+    # 审批流程: admins configure the steps of each document type
+    "approvalstep_list": get(setting("documents.view_approvalstep")),
+    "approvalstep_add": (
+        get(setting("documents.add_approvalstep")),
+        post(
+            setting("documents.add_approvalstep"),
+            data={"doc_type": "contract", "order": "5", "approver_kind": "leader"},
+        ),
+    ),
+    "approvalstep_edit": _get_post(
+        setting("documents.change_approvalstep", "SPARE_STEP"),
+        "SPARE_STEP",
+        {"doc_type": "quote", "order": "1", "approver_kind": "leader"},
+    ),
+    "approvalstep_delete": _get_post(
+        setting("documents.delete_approvalstep", "SPARE_STEP"), "SPARE_STEP"
+    ),
     "poolrule_list": get(setting("pool.view_pool")),
     "poolrule_add": (
         get(setting("pool.add_pool")),
@@ -701,6 +723,12 @@ EXPECTED: dict[str | tuple[str, str], Case | tuple[Case, ...]] = {
         ),
     ),
     "audit_list": get(setting("audit.view_changelog")),
+    # --- 回收站: the owner's scope restores, admins also 彻底删除 ---
+    "recyclebin_list": get(Rule("recyclebin.view_recycleentry")),
+    "recyclebin_restore": _get_post(own(RECYCLE_RESTORE, "R1"), "R1"),
+    "recyclebin_delete": _get_post(
+        own(("recyclebin.view_recycleentry", "recyclebin.delete_recycleentry"), "R1"), "R1"
+    ),
     # --- customers ---
     "customer_list": get(Rule("customers.view_customer")),
     "customer_add": (
@@ -882,9 +910,8 @@ EXPECTED: dict[str | tuple[str, str], Case | tuple[Case, ...]] = {
     # --- 报价单, 合同, 回款, 回款计划 (the pages each declaration gets: DOCUMENTS above) ---
     **DOCUMENT_PAGES,
     "quote_to_contract": (
-        # the modal opens for whoever sees the quote (kehu/sales/views.py
-        # DocumentActionFormView.get checks no more); the contract needs the customer theirs
-        get(seen(TO_CONTRACT, "Q1"), kwargs=pk("Q1"), label="GET Q1"),
+        # the modal opens only for whoever may make the contract (the customer theirs)
+        get(own(TO_CONTRACT, "Q1"), kwargs=pk("Q1"), label="GET Q1"),
         *(
             post(
                 own(TO_CONTRACT, name),
@@ -899,8 +926,8 @@ EXPECTED: dict[str | tuple[str, str], Case | tuple[Case, ...]] = {
         case
         for name in ("N1", "VN")
         for case in (
-            # as quote_to_contract: the modal for whoever sees it, the change for its manager
-            get(seen("sales.change_paymentplan", name), kwargs=pk(name), label=f"GET {name}"),
+            # as quote_to_contract: the modal and the change for its manager only
+            get(own("sales.change_paymentplan", name), kwargs=pk(name), label=f"GET {name}"),
             post(
                 own("sales.change_paymentplan", name),
                 kwargs=pk(name),
@@ -951,6 +978,11 @@ EXPECTED: dict[str | tuple[str, str], Case | tuple[Case, ...]] = {
         kwargs={"product_id": Ref("SPARE_PRODUCT")},
     ),
     ("GET", "/api/v1/todo"): get(SIGNED_IN),
+    # 回收站 (SPEC §13)
+    ("GET", "/api/v1/recycle-bin"): get(Rule("recyclebin.view_recycleentry")),
+    ("POST", "/api/v1/recycle-bin/{entry_id}/restore"): post(
+        own(RECYCLE_RESTORE, "R1"), kwargs={"entry_id": Ref("R1")}, data={}
+    ),
     ("GET", "/api/v1/audit"): (
         get(SIGNED_IN, label="own actions"),
         get(
@@ -1195,6 +1227,7 @@ LIST_PAIRS = [
     ("product_list", ("GET", "/api/v1/products")),
     ("pool_list", ("GET", "/api/v1/pool/customers")),
     ("customer_export", ("GET", "/api/v1/customers/export")),
+    ("recyclebin_list", ("GET", "/api/v1/recycle-bin")),
 ]
 
 
@@ -1353,14 +1386,20 @@ def build_world() -> SimpleNamespace:
 
     from kehu.basics.models import DictEntry, DictKind, Product
     from kehu.core.attachments import attach_files
-    from kehu.customers.services import contact_save, customer_create, customer_share
+    from kehu.customers.services import (
+        contact_save,
+        customer_create,
+        customer_delete,
+        customer_share,
+    )
     from kehu.followups.services import followup_create
-    from kehu.imports.services import import_create
+    from kehu.imports.services import import_create, run_preview
     from kehu.org.auth import issue_token
     from kehu.org.demo import DEMO_PASSWORD, seed
     from kehu.org.models import ApiToken, DataScope, Department, Role, User
     from kehu.pool.models import Pool
     from kehu.pool.services import release_customers
+    from kehu.recyclebin.models import RecycleEntry
     from kehu.sales.services import lead_save, opportunity_save
 
     restore_reference_data()
@@ -1431,12 +1470,16 @@ def build_world() -> SimpleNamespace:
         data={"name": "矩阵自有线索", "contact_name": "线索乙", "contact_phone": "13700000008"},
     )
     build_documents(users, objs)
+    binned = customer("sales1", "矩阵回收客户有限公司", "13700000009")
+    customer_delete(actor=users["sales1"], customer=binned)
+    objs["R1"] = RecycleEntry.objects.get(object_type="customers.customer", object_id=binned.pk)
     objs["J1"] = import_create(
         actor=users["sales1"],
         upload=_upload("xlsx"),
         target="users",
         user_ids=[users["sales1"].pk],
     )
+    run_preview(objs["J1"].pk)  # the worker's check and preview, queued on commit
     objs["SPARE_USER"] = User.objects.create_user(
         username="matrix_leaver", password=DEMO_PASSWORD, name="矩阵待离职"
     )
@@ -1446,6 +1489,10 @@ def build_world() -> SimpleNamespace:
     )
     objs["SPARE_ENTRY"] = DictEntry.objects.create(kind=DictKind.TAG, name="矩阵标签", sort=99)
     objs["SPARE_PRODUCT"] = Product.objects.create(name="矩阵叉车", spec="MX30", list_price=100000)
+    # the quote flow configured as its default (one step, the department leader)
+    from kehu.documents.models import ApprovalStep
+
+    objs["SPARE_STEP"] = ApprovalStep.objects.create(doc_type="quote", order=1)
     objs["POOL2"] = Pool.objects.create(name="矩阵公海二")
 
     sessions, tokens, perms, token_ids = {}, {}, {}, {}
@@ -1623,6 +1670,7 @@ def _fingerprint_sql() -> list[tuple[str, str]]:
     from kehu.imports.models import ImportJob
     from kehu.org.models import Department, Role, User
     from kehu.pool.models import Pool
+    from kehu.recyclebin.models import RecycleEntry
     from kehu.sales.models import (
         Contract,
         ContractItem,
@@ -1663,6 +1711,7 @@ def _fingerprint_sql() -> list[tuple[str, str]]:
         Product,
         User,
         User.roles.through,
+        RecycleEntry,
     ]
     quote = connection.ops.quote_name
     for model in models:

@@ -9,6 +9,8 @@ salesperson (whose scope and permissions refuse much of it). Any 5xx fails the t
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
@@ -42,10 +44,13 @@ def keep_the_test_connection():
     request_finished.connect(close_old_connections)
 
 
+# Bounded, so the file stays within a few minutes in the default suite (~100 operations, two
+# users); a deeper local run: KEHU_FUZZ_EXAMPLES=200 pytest kehu/core/tests/test_api_fuzz.py
 FUZZ = settings(
-    max_examples=20,
+    max_examples=int(os.environ.get("KEHU_FUZZ_EXAMPLES", 20)),
     deadline=None,
-    derandomize=True,  # the same requests on every run: CI must not flicker
+    derandomize=True,  # a fixed seed: the same requests on every run, CI must not flicker
+    database=None,  # nor replay examples a previous local run happened to save
     suppress_health_check=list(HealthCheck),
 )
 

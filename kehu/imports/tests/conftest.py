@@ -85,3 +85,32 @@ def upload():
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
+
+
+@pytest.fixture
+def create(django_capture_on_commit_callbacks):
+    """``import_create`` and its check and preview, which the worker runs (synchronously in
+    tests) once the upload is committed."""
+    from kehu.imports import services
+
+    def make(**kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            job = services.import_create(**kwargs)
+        job.refresh_from_db()
+        return job
+
+    return make
+
+
+@pytest.fixture
+def run(django_capture_on_commit_callbacks):
+    """Confirm (or continue) a job; the django-q2 worker runs synchronously in tests."""
+    from kehu.imports import services
+
+    def confirm(job, actor):
+        with django_capture_on_commit_callbacks(execute=True):
+            services.import_confirm(actor=actor, job=job)
+        job.refresh_from_db()
+        return job
+
+    return confirm

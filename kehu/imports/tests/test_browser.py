@@ -261,3 +261,53 @@ def test_pool_import_button_preselects_the_pool(
     assert SEED_PHONES[0] not in page.content()
     customer = Customer.objects.get()
     assert customer.owner is None and customer.pool is not None
+
+
+def test_the_check_runs_in_the_worker_and_a_stopped_run_is_continued(
+    page, live_server, demo_users, login, screenshot
+):
+    """The upload page does not wait for the file to be read: the job page polls while the
+    worker checks it, then shows the preview. A run that stopped shows why, with the row, and
+    继续导入 picks it up (issue 10)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from kehu.imports import services
+
+    admin = demo_users["admin"]
+    job = services.import_create(
+        actor=admin,
+        upload=SimpleUploadedFile("customers.xlsx", xlsx_bytes([*SEED_ROWS, BAD_ROW])),
+        target="users",
+        user_ids=[demo_users["sales1"].pk],
+    )
+    # As if the worker had not got to it yet.
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.PREVIEWING, total=0, valid=0)
+    signed_in(page, live_server, login)
+    page.goto(f"{live_server.url}/customers/imports/{job.pk}/")
+    page.evaluate("window.kehuNoReload = true")
+    expect(page.locator("[data-testid=import-checking]")).to_be_visible()
+    screenshot(page, "import-checking")
+
+    services.run_preview(job.pk)  # what the worker does
+
+    expect(count(page, "valid")).to_have_text("3")
+    expect(page.locator("[data-testid=import-confirm]")).to_be_visible()
+    assert page.evaluate("window.kehuNoReload") is True
+
+    # The run stopped at a row (here: as a failed run leaves it) and is continued.
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportStatus.FAILED,
+        started_at=job.created_at,
+        message="第3行：数据库暂时无法写入（连接中断、超时或锁等待）。导入已暂停，前0行已导入，"
+        "本批（第2行起）未保存；处理后点击「继续导入」从第2行继续",
+    )
+    page.reload()
+    expect(page.locator("[data-testid=import-message]")).to_contain_text("第3行：")
+    screenshot(page, "import-stopped")
+    with page.expect_navigation():
+        page.locator("[data-testid=import-resume]").click()
+    expect(page.locator("[data-testid=import-result]")).to_contain_text(
+        re.compile(r"新增\s*3\s*条，跳过\s*0\s*条，失败\s*1\s*条")
+    )
+    expect(page.locator("[data-testid=import-resume]")).to_have_count(0)
+    assert Customer.objects.filter(owner=demo_users["sales1"]).count() == 3

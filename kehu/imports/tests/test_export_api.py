@@ -48,16 +48,18 @@ def test_export_then_reimport_round_trips(
     api = client_for("sales1")
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    response = api.post(
-        "/api/v1/customers/imports",
-        {
-            "file": SimpleUploadedFile("export.xlsx", content),
-            "target": "users",
-            "user_ids": [org["sales1"].pk],
-        },
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # the worker's check and preview
+        response = api.post(
+            "/api/v1/customers/imports",
+            {
+                "file": SimpleUploadedFile("export.xlsx", content),
+                "target": "users",
+                "user_ids": [org["sales1"].pk],
+            },
+        )
     assert response.status_code == 201, response.content
-    job = response.json()
+    assert response.json()["status"] == "previewing"  # the preview is the worker's
+    job = api.get(f"/api/v1/customers/imports/{response.json()['id']}").json()
     assert (job["status"], job["valid"]) == ("preview", 1)
     with django_capture_on_commit_callbacks(execute=True):
         confirmed = api.post(f"/api/v1/customers/imports/{job['id']}/confirm")
@@ -105,16 +107,17 @@ def test_import_pages(org, client_for, django_capture_on_commit_callbacks):
 
     client = client_for("admin")
     assert "点击下载模板" in client.get("/customers/import/").content.decode()
-    response = client.post(
-        "/customers/import/",
-        {
-            "file": SimpleUploadedFile("seed.xlsx", xlsx_bytes(SEED_ROWS)),
-            "target": "users",
-            "users": [org["sales1"].pk, org["sales2"].pk],
-            "allocation": "even",
-            "on_duplicate": "skip",
-        },
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/customers/import/",
+            {
+                "file": SimpleUploadedFile("seed.xlsx", xlsx_bytes(SEED_ROWS)),
+                "target": "users",
+                "users": [org["sales1"].pk, org["sales2"].pk],
+                "allocation": "even",
+                "on_duplicate": "skip",
+            },
+        )
     assert response.status_code == 302
     page = client.get(response["Location"]).content.decode()
     assert "确定导入" in page and "李业务：2" in page

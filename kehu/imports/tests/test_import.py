@@ -14,18 +14,6 @@ from kehu.imports.spreadsheets import TEMPLATE_COLUMNS, template_workbook
 from .conftest import HEADERS, SEED_ROWS, xlsx_bytes
 
 
-@pytest.fixture
-def run(django_capture_on_commit_callbacks):
-    def confirm(job, actor):
-        # The job is queued on commit; the django-q2 worker runs synchronously in tests.
-        with django_capture_on_commit_callbacks(execute=True):
-            services.import_confirm(actor=actor, job=job)
-        job.refresh_from_db()
-        return job
-
-    return confirm
-
-
 def test_template_has_exact_headers_example_and_help_sheet(db):
     wb = load_workbook(io.BytesIO(template_workbook()))
     ws = wb.worksheets[0]
@@ -37,8 +25,8 @@ def test_template_has_exact_headers_example_and_help_sheet(db):
     assert explained == [h for h, *_ in TEMPLATE_COLUMNS]
 
 
-def test_seed_rows_import_to_two_employees_evenly(run, org, upload):
-    job = services.import_create(
+def test_seed_rows_import_to_two_employees_evenly(create, run, org, upload):
+    job = create(
         actor=org["admin"],
         upload=upload(),
         target="users",
@@ -66,7 +54,7 @@ def test_seed_rows_import_to_two_employees_evenly(run, org, upload):
     )  # upload + 1 batch
 
 
-def test_department_target_spreads_over_active_members(run, org, upload):
+def test_department_target_spreads_over_active_members(create, run, org, upload):
     sales_dept = org["manager1"].department  # 销售部 → 销售一部 (sales1, sales2), 销售二部 (sales3)
     org["sales2"].is_active = False
     org["sales2"].save()
@@ -74,7 +62,7 @@ def test_department_target_spreads_over_active_members(run, org, upload):
         [f"部门客户{i}有限公司", "", "", "", "", "", "", "联系人", f"1390000{i:04d}", "", ""]
         for i in range(6)
     ]
-    job = services.import_create(
+    job = create(
         actor=org["admin"],
         upload=upload(rows),
         target="department",
@@ -88,8 +76,8 @@ def test_department_target_spreads_over_active_members(run, org, upload):
     assert counts == {"manager1": 2, "sales1": 2, "sales3": 2}
 
 
-def test_pool_import_is_masked_in_the_pool(run, org, upload, client_for):
-    job = services.import_create(actor=org["admin"], upload=upload(), target="pool")
+def test_pool_import_is_masked_in_the_pool(create, run, org, upload, client_for):
+    job = create(actor=org["admin"], upload=upload(), target="pool")
     run(job, org["admin"])
     assert Customer.objects.filter(owner__isnull=True, pool__isnull=False).count() == 3
     response = client_for("sales1").get("/api/v1/pool/customers")
@@ -98,14 +86,14 @@ def test_pool_import_is_masked_in_the_pool(run, org, upload, client_for):
     assert phones["测试客户D有限公司"] == "152****8652"
 
 
-def test_gbk_and_utf8_bom_csv(run, org, upload):
+def test_gbk_and_utf8_bom_csv(create, run, org, upload):
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["联系电话", "客户名称", "联系人"])  # any order
     writer.writerow(["15263698652", "中文编码测试有限公司", "张三"])
     for encoding, name in (("gbk", "gbk.csv"), ("utf-8-sig", "bom.csv")):
         Customer.objects.all().delete()
-        job = services.import_create(
+        job = create(
             actor=org["sales1"],
             upload=upload(name=name, content=out.getvalue().encode(encoding)),
             target="users",
@@ -116,7 +104,7 @@ def test_gbk_and_utf8_bom_csv(run, org, upload):
         assert Customer.objects.get().name == "中文编码测试有限公司"
 
 
-def test_xls_files_are_read(org, upload):
+def test_xls_files_are_read(create, org, upload):
     import xlwt  # writes the legacy .xls format (dev dependency)
 
     wb = xlwt.Workbook()
@@ -127,7 +115,7 @@ def test_xls_files_are_read(org, upload):
         ws.write(1, col, value)
     out = io.BytesIO()
     wb.save(out)
-    job = services.import_create(
+    job = create(
         actor=org["sales1"],
         upload=upload(name="old.xls", content=out.getvalue()),
         target="users",
@@ -143,12 +131,12 @@ def test_xls_files_are_read(org, upload):
         ("a.xlsx", b"", "空的"),
         ("a.xlsx", b"this is not a spreadsheet", "无法读取"),
         ("a.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "密码"),
-        ("a.xlsx", xlsx_bytes([["x", "y"]], headers=["名称", "电话"]), "不是客户导入模板"),
-        ("a.xlsx", xlsx_bytes([]), "没有数据行"),
-        ("a.csv", "客户名称,联系人\n".encode(), "缺少「联系电话」"),
+        ("a.xls", b"PK\x03\x04 not a compound file", "无法读取"),
     ],
 )
-def test_bad_files_are_refused_and_start_nothing(org, upload, name, content, message):
+def test_bad_files_are_refused_in_the_request_and_start_nothing(
+    org, upload, name, content, message
+):
     with pytest.raises(ApplicationError) as exc:
         services.import_create(
             actor=org["sales1"],
@@ -160,20 +148,52 @@ def test_bad_files_are_refused_and_start_nothing(org, upload, name, content, mes
     assert ImportJob.objects.count() == 0 and Customer.objects.count() == 0
 
 
-def test_size_and_row_limits(org, upload, settings):
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("a.xlsx", xlsx_bytes([["x", "y"]], headers=["名称", "电话"]), "不是客户导入模板"),
+        ("a.xlsx", xlsx_bytes([]), "没有数据行"),
+        ("a.csv", "客户名称,联系人\n".encode(), "缺少「联系电话」"),
+        ("a.csv", b"", "空的"),
+    ],
+)
+def test_files_refused_while_read_leave_one_failed_job(
+    create, run, org, upload, name, content, message
+):
+    """What only the cells tell is found by the worker: the job fails with the reason, its file
+    is removed, and it cannot be confirmed."""
+    try:
+        job = create(
+            actor=org["sales1"],
+            upload=upload(name=name, content=content),
+            target="users",
+            user_ids=[org["sales1"].pk],
+        )
+    except ApplicationError as exc:  # an empty file never gets that far
+        assert message in exc.message and ImportJob.objects.count() == 0
+        return
+    assert (job.status, job.started_at, job.resumable) == ("failed", None, False)
+    assert message in job.message
+    assert ImportJob.objects.count() == 1 and Customer.objects.count() == 0
+    assert not job.file.storage.exists(job.file.name)
+    with pytest.raises(ApplicationError, match="重新上传") as exc:
+        run(job, org["sales1"])
+    assert exc.value.status == 409
+
+
+def test_size_and_row_limits(create, org, upload, settings):
     settings.KEHU_IMPORT_MAX_ROWS = 2
-    with pytest.raises(ApplicationError, match="超过2行"):
-        services.import_create(
-            actor=org["sales1"], upload=upload(), target="users", user_ids=[org["sales1"].pk]
-        )
+    job = create(actor=org["sales1"], upload=upload(), target="users", user_ids=[org["sales1"].pk])
+    assert job.status == "failed" and "数据行超过2行" in job.message
     settings.KEHU_IMPORT_MAX_BYTES = 100
-    with pytest.raises(ApplicationError, match="超过"):
+    with pytest.raises(ApplicationError, match="文件超过"):
         services.import_create(
             actor=org["sales1"], upload=upload(), target="users", user_ids=[org["sales1"].pk]
         )
+    assert ImportJob.objects.count() == 1
 
 
-def test_invalid_and_duplicate_rows_and_error_report(run, org, upload, make_customer):
+def test_invalid_and_duplicate_rows_and_error_report(create, run, org, upload, make_customer):
     make_customer("sales2", name="测试客户E有限公司")
     rows = [
         *SEED_ROWS,
@@ -181,7 +201,7 @@ def test_invalid_and_duplicate_rows_and_error_report(run, org, upload, make_cust
         ["", "", "", "", "", "", "", "无名", "13900000001", "", ""],
         ["@恶意公司", "", "", "", "", "", "", "赵六", "15263698652", "", ""],  # phone repeats row 1
     ]
-    job = services.import_create(
+    job = create(
         actor=org["sales1"], upload=upload(rows), target="users", user_ids=[org["sales1"].pk]
     )
     assert (job.total, job.valid, job.invalid, job.duplicate) == (6, 2, 2, 2)
@@ -200,9 +220,9 @@ def test_invalid_and_duplicate_rows_and_error_report(run, org, upload, make_cust
     assert "联系电话格式不正确" in by_name["坏电话有限公司"]
 
 
-def test_import_anyway_keeps_duplicates(run, org, upload, make_customer):
+def test_import_anyway_keeps_duplicates(create, run, org, upload, make_customer):
     make_customer("sales2", name="测试客户E有限公司")
-    job = services.import_create(
+    job = create(
         actor=org["sales1"],
         upload=upload(),
         target="users",
@@ -214,14 +234,14 @@ def test_import_anyway_keeps_duplicates(run, org, upload, make_customer):
 
 
 def test_crash_leaves_no_partial_batch_and_rerun_creates_no_duplicates(
-    run, org, upload, monkeypatch
+    create, run, org, upload, monkeypatch
 ):
     monkeypatch.setattr(services, "BATCH_SIZE", 2)
     rows = [
         [f"批次客户{i}有限公司", "", "", "", "", "", "", "联系人", f"1380000{i:04d}", "", ""]
         for i in range(5)
     ]
-    job = services.import_create(
+    job = create(
         actor=org["sales1"], upload=upload(rows), target="users", user_ids=[org["sales1"].pk]
     )
     real_log = services.record_change
@@ -234,11 +254,11 @@ def test_crash_leaves_no_partial_batch_and_rerun_creates_no_duplicates(
         return real_log(**kwargs)
 
     monkeypatch.setattr(services, "record_change", dying_log)
-    with pytest.raises(RuntimeError):
-        run(job, org["sales1"])
-    job.refresh_from_db()
+    job = run(job, org["sales1"])
     # …inside the batch's transaction, so that batch is gone as a whole.
     assert job.status == "failed" and job.done == 2 and Customer.objects.count() == 2
+    assert job.message.startswith("第4行：系统内部错误") and "worker killed" not in job.message
+    assert job.resumable
     monkeypatch.setattr(services, "record_change", real_log)
     job = run(job, org["sales1"])
     assert job.status == "finished" and job.created == 5
@@ -248,13 +268,11 @@ def test_crash_leaves_no_partial_batch_and_rerun_creates_no_duplicates(
     ]
 
 
-def test_ownership_limit_reported_per_row(run, org, upload):
+def test_ownership_limit_reported_per_row(create, run, org, upload):
     from kehu.pool.models import Pool
 
     Pool.objects.filter(is_default=True).update(max_owned=2)
-    job = services.import_create(
-        actor=org["sales1"], upload=upload(), target="users", user_ids=[org["sales1"].pk]
-    )
+    job = create(actor=org["sales1"], upload=upload(), target="users", user_ids=[org["sales1"].pk])
     job = run(job, org["sales1"])
     assert (job.created, job.failed) == (2, 1)
     assert "超过拥有上限" in ImportRowError.objects.get(job=job).reason
@@ -274,7 +292,7 @@ def test_bad_options_change_nothing(org, upload):
     assert ImportJob.objects.count() == 0
 
 
-def test_pool_phones_are_no_import_oracle(run, org, upload, make_customer):
+def test_pool_phones_are_no_import_oracle(create, run, org, upload, make_customer):
     """An upload of candidate numbers must not tell which one a pool customer has (its phone is
     masked): phones are matched against private customers only; the pool customer's name still
     catches the same company."""
@@ -292,7 +310,7 @@ def test_pool_phones_are_no_import_oracle(run, org, upload, make_customer):
         ["另一家公司", "", "", "", "", "", "", "乙", private.contact_phone, "", ""],
         ["泉州宏达机械厂", "", "", "", "", "", "", "丙", "13600000000", "", ""],
     ]
-    job = services.import_create(
+    job = create(
         actor=org["sales1"], upload=upload(rows), target="users", user_ids=[org["sales1"].pk]
     )
     assert (job.valid, job.duplicate) == (10, 2)
