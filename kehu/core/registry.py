@@ -109,3 +109,8 @@ funnel_stages: list[tuple[int, str, Callable[[Any], int | None]]] = []
 # the lists other apps add to 通知代办 (``payment_plans_due``, ``approvals``): shown on /todo/
 # and answered by ``GET /api/v1/todo`` under their key.
 todo_lists: dict[str, tuple[str, Callable[[Any], list[dict]]]] = {}
+
+
+# ``recyclable_models``: labels of the models whose delete services move rows to the 回收站
+# (kehu/recyclebin), so a delete confirmation can say the record can be restored.
+recyclable_models: set[str] = set()

@@ -37,6 +37,7 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views import View
 
+from kehu.core.registry import recyclable_models
 from kehu.org.authz import authorize
 
 from .api import MAX_ID
@@ -322,7 +323,15 @@ class ObjectDeleteView(KehuViewMixin, View):
         return obj
 
     def render_confirm(self, request, obj, error="", status=200):
-        context = {"object": obj, "action_url": request.get_full_path(), "error": error}
+        context = {
+            "object": obj,
+            "action_url": request.get_full_path(),
+            "error": error,
+            # deletes the 回收站 keeps (SPEC §13): the confirmation says so
+            "recycle_days": settings.KEHU_RECYCLE_DAYS
+            if obj._meta.label_lower in recyclable_models
+            else None,
+        }
         template = "core/htmx/delete_modal.html" if is_htmx(request) else "core/object_delete.html"
         return render(request, template, context, status=status)
 

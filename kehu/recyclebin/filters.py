@@ -6,22 +6,22 @@ from kehu.core.filters import KehuFilterSet
 
 from .models import RecycleEntry
 
-# The kinds of records a delete sends to the bin (SPEC §13), for the 类型 filter.
+# The kinds of records a delete sends to the bin (SPEC §13), for the 类型 filter; every
+# registered document type (报价单, 合同, 回款, 回款计划, …) is added to these.
 RECYCLED_TYPES = [
     "customers.customer",
     "customers.contact",
     "followups.followup",
     "sales.opportunity",
-    "sales.quote",
-    "sales.contract",
-    "sales.payment",
-    "sales.paymentplan",
 ]
 
 
 def type_choices() -> list[tuple[str, str]]:
+    from kehu.documents.types import registry
+
+    labels = RECYCLED_TYPES + [decl.model._meta.label_lower for decl in registry.values()]
     choices = []
-    for label in RECYCLED_TYPES:
+    for label in dict.fromkeys(labels):
         try:
             choices.append((label, str(apps.get_model(label)._meta.verbose_name)))
         except LookupError:

@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+from kehu.core.registry import recyclable_models
+
 from .services import after_restore, before_restore
 
 
@@ -36,3 +38,18 @@ def _opportunity_counts_again(opportunity, entry) -> None:
 before_restore["customers.contact"].append(_contact_steps_back_in)
 after_restore["customers.contact"].append(_contact_mirrored)
 after_restore["sales.opportunity"].append(_opportunity_counts_again)
+
+
+# The delete services that call ``recycle()`` (customers, contacts, follow-ups, 商机, documents).
+recyclable_models.update(
+    {
+        "customers.customer",
+        "customers.contact",
+        "followups.followup",
+        "sales.opportunity",
+        "sales.quote",
+        "sales.contract",
+        "sales.payment",
+        "sales.paymentplan",
+    }
+)

@@ -14,7 +14,9 @@ from kehu.documents import approval
 from kehu.documents.models import ApprovalRecord
 from kehu.documents.services import document_delete, document_save
 from kehu.documents.types import registry
+from kehu.recyclebin.filters import RecycleEntryFilterSet
 from kehu.recyclebin.models import RecycleEntry
+from kehu.recyclebin.selectors import recycle_entry_list
 from kehu.recyclebin.services import restore
 from kehu.sales.models import Contract, ContractItem
 
@@ -79,6 +81,10 @@ def test_a_contract_draft_goes_with_its_items_and_records_and_comes_back(org, dr
     assert entry.customer_id == draft.customer_id and entry.owner_id == org["sales1"].pk
     assert entry.display_name == str(draft) and entry.row_count == len(before)
     assert entry.file_paths == [path]
+    listed = RecycleEntryFilterSet(
+        {"object_type": "sales.contract"}, queryset=recycle_entry_list(user=org["sales1"])
+    )
+    assert listed.is_valid() and list(listed.qs) == [entry]
 
     restore(actor=org["sales1"], entry=entry)
 
