@@ -16,7 +16,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.parser import Parser
 
 from kehu.core.errors import ApplicationError, validation_error_dict
-from kehu.core.middleware import body_parse_refusal
+from kehu.core.middleware import body_parse_refusal, log_body_refusal
 from kehu.org.auth import api_auth
 
 
@@ -211,6 +211,7 @@ def on_unreadable_body(request, exc):
     # A body Django refuses to read (over DATA_UPLOAD_MAX_MEMORY_SIZE, too many fields,
     # malformed multipart): the same Chinese refusal as kehu.core.middleware.RequestBodyMiddleware.
     refusal = body_parse_refusal(exc) or (400, "请求无效，请检查后重试", "bad_request")
+    log_body_refusal(request, exc)
     status, message, code = refusal
     return _error(request, status, message, code=code)
 
@@ -221,9 +222,11 @@ def on_json_error(request, exc):
 
 
 def _register_routers() -> None:
+    from kehu.aftersales.api import router as aftersales_router
     from kehu.audit.api import router as audit_router
     from kehu.basics.api import router as basics_router
     from kehu.basics.api_products import router as products_router
+    from kehu.core.api_jobs import router as jobs_router
     from kehu.customers.api import router as customers_router
     from kehu.customers.api_contacts import router as contacts_router
     from kehu.followups.api import router as followups_router
@@ -238,11 +241,13 @@ def _register_routers() -> None:
     api.add_router("", basics_router)
     api.add_router("", products_router)
     api.add_router("", audit_router)
+    api.add_router("", jobs_router)
     api.add_router("", followups_router)
     api.add_router("", imports_router)
     api.add_router("", pool_router)
     api.add_router("", sales_router)
     api.add_router("", opportunities_router)
+    api.add_router("", aftersales_router)
     api.add_router("", customers_router)
     api.add_router("", contacts_router)
     api.add_router("", recyclebin_router)

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "kehu.documents",
     "kehu.ledger",
     "kehu.sales",
+    "kehu.aftersales",
     "kehu.recyclebin",
 ]
 

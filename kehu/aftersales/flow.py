@@ -58,12 +58,35 @@ class Step:
 
 
 STEPS: tuple[Step, ...] = (
-    Step("dispatch", "派工", (S.AWAITING_DISPATCH,), S.IN_PROGRESS, "change", True, False, "btn-primary"),
+    Step(
+        "dispatch",
+        "派工",
+        (S.AWAITING_DISPATCH,),
+        S.IN_PROGRESS,
+        "change",
+        True,
+        False,
+        "btn-primary",
+    ),
     Step("reassign", "改派", (S.IN_PROGRESS,), S.IN_PROGRESS, "change", True),
     Step("finish", "完工", (S.IN_PROGRESS,), S.AWAITING_ACCEPTANCE, "change", style="btn-primary"),
     Step("rework", "返工", (S.AWAITING_ACCEPTANCE,), S.IN_PROGRESS, "change", reason_required=True),
-    Step("accept", "验收", (S.AWAITING_ACCEPTANCE,), S.AWAITING_PAYMENT, "accept", style="btn-primary"),
-    Step("confirm_paid", "确认收款", (S.AWAITING_PAYMENT,), S.COMPLETED, "change", style="btn-primary"),
+    Step(
+        "accept",
+        "验收",
+        (S.AWAITING_ACCEPTANCE,),
+        S.AWAITING_PAYMENT,
+        "accept",
+        style="btn-primary",
+    ),
+    Step(
+        "confirm_paid",
+        "确认收款",
+        (S.AWAITING_PAYMENT,),
+        S.COMPLETED,
+        "change",
+        style="btn-primary",
+    ),
     Step(
         "cancel",
         "取消",
@@ -182,9 +205,7 @@ def technicians(decl: DocumentType, order):
         .distinct()
         .order_by("username")
     )
-    return [
-        u for u in candidates if visible_customers(u).filter(pk=order.customer_id).exists()
-    ]
+    return [u for u in candidates if visible_customers(u).filter(pk=order.customer_id).exists()]
 
 
 def _assignee(decl: DocumentType, order, actor, assignee_id):
@@ -233,11 +254,25 @@ def transition(
     to: str,
     assignee_id: Any = None,
     reason: str = "",
+    from_status: str | None = None,
 ):
-    """Move ``order`` (one ``actor`` sees) to ``to``; returns the order as stored."""
+    """Move ``order`` (one ``actor`` sees) to ``to``; returns the order as stored.
+
+    ``from_status``: the state the request was made in (a modal opened earlier); if the order
+    has moved on meanwhile, a 409 instead of a different step (派工 turning into 改派)."""
     target = clean_target(decl, to)
-    order = decl.model.objects.select_for_update().select_related("customer").get(pk=order.pk)
+    # the order's row only (the ledger locks the customer's after it, as an approval does)
+    order = (
+        decl.model.objects.select_for_update(of=("self",))
+        .select_related("customer")
+        .get(pk=order.pk)
+    )
     current = order.status
+    if from_status not in (None, "") and from_status != current:
+        raise Conflict(
+            f"{decl.label}「{order.number}」的状态已变为「{status_label(decl, current)}」，请刷新后重试",
+            code="stale_status",
+        )
     step = step_for(current, target)
     if step is None:
         if current == target:
@@ -248,7 +283,8 @@ def transition(
     check_permission(actor, decl, order, step)
     if assignee_id not in (None, "") and not step.assignee:
         raise ApplicationError(
-            "只有派工或改派时可以指定技术员", errors={"assignee_id": ["只有派工或改派时可以指定技术员"]}
+            "只有派工或改派时可以指定技术员",
+            errors={"assignee_id": ["只有派工或改派时可以指定技术员"]},
         )
     label = "取消原因" if step.key == "cancel" else "返工原因" if step.key == "rework" else "说明"
     note = _text(reason, label, 200, required=step.reason_required)
@@ -259,7 +295,8 @@ def transition(
         technician = _assignee(decl, order, actor, assignee_id)
         if step.key == "reassign" and technician.pk == order.assignee_id:
             raise ApplicationError(
-                f"该{decl.label}已派给「{technician}」", errors={"assignee_id": ["请选择另一位技术员"]}
+                f"该{decl.label}已派给「{technician}」",
+                errors={"assignee_id": ["请选择另一位技术员"]},
             )
         order.assignee = technician
         message += f"给「{technician}」"

@@ -63,7 +63,7 @@ def _buttons(buttons: list[str]) -> str:
 
 class VehicleTable(DocumentTable):
     """The seed's 客户车辆: 车辆编号 车辆名称 车辆品牌 车辆规格 联系人 联系电话 关联合同 保养剩余天数
-    保养次数 售后次数 上次保养时间 下次保养时间 上次年检时间 年检到期时间 创建时间 操作."""
+    保养次数 售后次数 上次保养时间 下次保养时间 上次年检时间 年检到期时间 创建时间 (操作 first)."""
 
     url_name = "vehicle"
     number = tables.Column(verbose_name="车辆编号", order_by=("number",))
@@ -104,6 +104,7 @@ class VehicleTable(DocumentTable):
         model = Vehicle
         fields = [
             "select",
+            "actions",
             "number",
             "name",
             "brand",
@@ -120,7 +121,6 @@ class VehicleTable(DocumentTable):
             "last_inspection_at",
             "inspection_due_at",
             "created_at",
-            "actions",
         ]
         exclude = ("approval_status", "remark")
         sequence = fields
@@ -172,8 +172,9 @@ class VehicleTable(DocumentTable):
 
 
 class ServiceOrderTable(DocumentTable):
-    """The seed's 维修记录 / 保养记录: 订单类型 客户名称 单号 车辆名称 客户联系人 联系电话 客户地址
-    原因 售后方式 时间 更新时间 创建时间 操作 — with 金额, 状态 and 技术员."""
+    """The seed's 维修记录 / 保养记录 (订单类型 客户名称 单号 车辆名称 客户联系人 联系电话 客户地址
+    原因 售后方式 时间 更新时间 创建时间 操作) with 状态, 金额 and 技术员; 操作 and 状态 come
+    first, so a technician on a phone sees the next step without scrolling."""
 
     decl_key = ""
     order_kind = tables.Column(verbose_name="订单类型", orderable=False)
@@ -182,12 +183,8 @@ class ServiceOrderTable(DocumentTable):
     )
     contact_name = tables.Column(verbose_name="客户联系人", orderable=False)
     contact_phone = tables.Column(verbose_name="联系电话", orderable=False)
-    address = tables.Column(
-        verbose_name="客户地址", orderable=False
-    )
-    reason = tables.Column(
-        verbose_name="维修原因", orderable=False
-    )
+    address = tables.Column(verbose_name="客户地址", orderable=False)
+    reason = tables.Column(verbose_name="维修原因", orderable=False)
     service_mode = tables.Column(verbose_name="售后方式", orderable=False)
     service_at = tables.DateTimeColumn(
         verbose_name="维修时间", format="Y-m-d H:i", order_by=("service_at", "id")
@@ -203,22 +200,22 @@ class ServiceOrderTable(DocumentTable):
         model = RepairOrder
         fields = [
             "select",
-            "order_kind",
-            "customer",
+            "actions",
+            "status",
             "number",
+            "customer",
             "vehicle",
+            "amount",
+            "assignee",
+            "order_kind",
             "contact_name",
             "contact_phone",
             "address",
             "reason",
             "service_mode",
             "service_at",
-            "amount",
-            "status",
-            "assignee",
             "updated_at",
             "created_at",
-            "actions",
         ]
         exclude = ("approval_status", "remark")
         sequence = fields
@@ -273,12 +270,8 @@ class MaintenanceOrderTable(ServiceOrderTable):
     vehicle = tables.Column(
         verbose_name="车辆", accessor="vehicle__name", orderable=False, default="—"
     )
-    address = tables.Column(
-        verbose_name="保养地址", orderable=False
-    )
-    reason = tables.Column(
-        verbose_name="保养内容", orderable=False
-    )
+    address = tables.Column(verbose_name="保养地址", orderable=False)
+    reason = tables.Column(verbose_name="保养内容", orderable=False)
     service_mode = tables.Column(verbose_name="保养方式", orderable=False)
     service_at = tables.DateTimeColumn(
         verbose_name="保养时间", format="Y-m-d H:i", order_by=("service_at", "id")
@@ -286,4 +279,3 @@ class MaintenanceOrderTable(ServiceOrderTable):
 
     class Meta(ServiceOrderTable.Meta):
         model = MaintenanceOrder
-

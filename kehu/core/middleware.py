@@ -155,6 +155,16 @@ def body_parse_refusal(exception) -> tuple[int, str, str] | None:
     return None
 
 
+def log_body_refusal(request, exception) -> None:
+    """Logged where Django would have logged it (``django.security.<error>``), as a warning:
+    the request was answered, in Chinese, with a 4xx."""
+    import logging
+
+    logging.getLogger(f"django.security.{type(exception).__name__}").warning(
+        "%s: %s", exception, request.path
+    )
+
+
 class RequestBodyMiddleware(MiddlewareMixin):
     """A request body Django cannot read is refused here, in Chinese, before a view, the CSRF
     check or the API parser reads it (Django would answer its English 400 page, or a 500):
@@ -184,6 +194,7 @@ class RequestBodyMiddleware(MiddlewareMixin):
                 refusal = body_parse_refusal(exc)
                 if refusal is None:
                     raise
+                log_body_refusal(request, exc)
                 if hasattr(request, "_mark_post_parse_error"):
                     request._mark_post_parse_error()  # what Django does itself on these errors
         if refusal is None:
@@ -250,6 +261,24 @@ def _out_of_range(exception) -> tuple[int, str, str] | None:
     return None
 
 
+def _unreadable_body(exception) -> tuple[int, str, str] | None:
+    """A body a view could not read (parsed late, e.g. ``request.body``): the refusal of
+    :func:`body_parse_refusal`. Other SuspiciousOperations (a disallowed redirect, a file path
+    outside the storage) go on to Django, which logs them as security events and answers
+    ``handler400``."""
+    from django.core.exceptions import (
+        RequestDataTooBig,
+        SuspiciousOperation,
+        TooManyFieldsSent,
+        TooManyFilesSent,
+    )
+
+    data_errors = (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)
+    if isinstance(exception, SuspiciousOperation) and not isinstance(exception, data_errors):
+        return None
+    return body_parse_refusal(exception)
+
+
 class ApplicationErrorMiddleware(MiddlewareMixin):
     """Web pages: an ApplicationError that escapes a view becomes 404/403/4xx, never a 500;
     ``Http404`` and ``PermissionDenied`` become the product's own pages (even with DEBUG on).
@@ -268,7 +297,7 @@ class ApplicationErrorMiddleware(MiddlewareMixin):
             return error_response(request, 404, _shown_message(exception))
         if isinstance(exception, PermissionDenied):
             return error_response(request, 403, _shown_message(exception))
-        refusal = body_parse_refusal(exception) or _out_of_range(exception)
+        refusal = _out_of_range(exception) or _unreadable_body(exception)
         if refusal is not None:
             return error_response(request, refusal[0], refusal[1])
         if not isinstance(exception, ApplicationError):

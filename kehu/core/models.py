@@ -43,3 +43,56 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class BatchJobStatus(models.TextChoices):
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("进行中")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("失败")
+
+
+class BatchJob(models.Model):
+    """全部符合条件的记录: one batch action (``action``, a key of
+    ``kehu.core.registry.matching_actions``) on every record a list's filters (``params``)
+    match, run by the worker in chunks of ``KEHU_BATCH_MAX_IDS`` ids (``kehu/core/jobs.py``)."""
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    action = models.CharField(_("操作"), max_length=50)
+    label = models.CharField(_("名称"), max_length=100)
+    params = models.JSONField(_("筛选条件"), default=dict, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=BatchJobStatus.choices, default=BatchJobStatus.QUEUED
+    )
+    total = models.PositiveIntegerField(_("符合条件"), default=0)
+    processed = models.PositiveIntegerField(_("已处理"), default=0)
+    done = models.PositiveIntegerField(_("成功"), default=0)
+    refused = models.PositiveIntegerField(_("未处理"), default=0)
+    # The first refusals ({"id", "reason"}), for the result; the count is ``refused``.
+    refusals = models.JSONField(default=list, blank=True)
+    message = models.CharField(_("说明"), max_length=500, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("批量任务")
+        verbose_name_plural = _("批量任务")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["created_by", "status"], name="core_batchjob_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.label} #{self.pk}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (BatchJobStatus.DONE, BatchJobStatus.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.finished and self.status == BatchJobStatus.DONE:
+            return 100
+        return int(self.processed * 100 / self.total) if self.total else 0

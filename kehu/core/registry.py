@@ -16,7 +16,8 @@ from collections.abc import Callable
 from typing import Any
 
 todo_counters: list[Callable[[Any], int]] = []
-delete_guards: dict[str, list[Callable[[Any], str | None]]] = defaultdict(list)
+# per-instance guards: (instance) -> reason | None; set-based (``many``): (queryset) -> {id: reason}
+delete_guards: dict[str, list[Callable[[Any], Any]]] = defaultdict(list)
 log_visibility: dict[str, Callable[[Any], Any]] = {}
 
 
@@ -114,3 +115,10 @@ todo_lists: dict[str, tuple[str, Callable[[Any], list[dict]]]] = {}
 # ``recyclable_models``: labels of the models whose delete services move rows to the 回收站
 # (kehu/recyclebin), so a delete confirmation can say the record can be restored.
 recyclable_models: set[str] = set()
+
+
+# ``matching_actions``: {key: kehu.core.jobs.MatchingAction} — batch actions that can run on
+# 全部符合条件的记录 (every record a list's filters match) as a background job with progress,
+# beyond the KEHU_BATCH_MAX_IDS ids one request may name (issue 10). The customers app
+# registers ``customers.delete``.
+matching_actions: dict[str, Any] = {}

@@ -64,6 +64,9 @@ class BulkAction:
     permission: str | None = None
     confirm: str = ""
     danger: bool = False
+    # 全部符合条件的记录: posts the list's search form (filters, tab) instead of the checked ids
+    # (a background job, kehu/core/jobs.py)
+    matching: bool = False
 
 
 class KehuViewMixin(LoginRequiredMixin, PermissionRequiredMixin):

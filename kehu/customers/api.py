@@ -8,7 +8,9 @@ from ninja.files import UploadedFile
 from ninja.responses import Status
 
 from kehu.core.api import Page, paginate
+from kehu.core.api_jobs import BatchJobOut, MatchingIn
 from kehu.core.errors import ApplicationError
+from kehu.core.jobs import job_dict, start_job
 from kehu.core.money import money_json
 from kehu.org.authz import authorize
 from kehu.org.models import User
@@ -200,7 +202,19 @@ def delete_customer(request, customer_id: int):
 
 @router.post("/customers/batch-delete", response={200: BatchOut, **ERRORS})
 def batch_delete(request, payload: IdsIn):
+    """At most ``KEHU_BATCH_MAX_IDS`` (500) ids; more: `/customers/batch-delete-matching`."""
     return services.customers_batch_delete(actor=request.user, ids=payload.ids).as_dict()
+
+
+@router.post(
+    "/customers/batch-delete-matching",
+    response={202: BatchJobOut, **ERRORS, 409: ErrorOut},
+)
+def batch_delete_matching(request, payload: MatchingIn):
+    """全部符合条件的记录: delete every customer the list shows for `tab` and `filters` (the
+    list's query-string names), as a background job; follow it at `/batch-jobs/{id}`."""
+    job = start_job(actor=request.user, action_key="customers.delete", params=payload.params())
+    return Status(202, job_dict(job))
 
 
 @router.post(

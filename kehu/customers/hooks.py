@@ -79,3 +79,48 @@ def _duplicate_check_alerts_card(user):
 
 
 dashboard_cards.append(_duplicate_check_alerts_card)
+
+
+# 全部符合条件的记录 → 批量删除 as a background job (kehu/core/jobs.py, issue 10).
+def _matching_customers(user, params: dict[str, list[str]]):
+    from django.http import QueryDict
+
+    from kehu.core.errors import ApplicationError
+
+    from .filters import CustomerFilterSet
+    from .selectors import TABS
+
+    tab = (params.get("tab") or ["all"])[0]
+    if tab not in TABS:
+        raise ApplicationError("未知的标签页", errors={"tab": [f"可选：{', '.join(TABS)}"]})
+    data = QueryDict(mutable=True)
+    for key, values in params.items():
+        if key != "tab":
+            data.setlist(key, values)
+    filterset = CustomerFilterSet(data, queryset=customer_list(user=user, tab=tab))
+    if not filterset.is_valid():
+        errors = {k: [str(m) for m in v] for k, v in filterset.errors.items()}
+        raise ApplicationError("筛选条件有误", errors=errors)
+    return filterset.qs
+
+
+def _delete_customers(*, actor, ids):
+    from .services import customers_batch_delete
+
+    return customers_batch_delete(actor=actor, ids=ids)
+
+
+def _register_matching_actions() -> None:
+    from kehu.core.jobs import MatchingAction
+    from kehu.core.registry import matching_actions
+
+    matching_actions["customers.delete"] = MatchingAction(
+        key="customers.delete",
+        label="批量删除客户",
+        permission="customers.delete_customer",
+        matching=_matching_customers,
+        run=_delete_customers,
+    )
+
+
+_register_matching_actions()

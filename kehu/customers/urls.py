@@ -36,6 +36,11 @@ urlpatterns = [
             )
         ),
     ),
+    path(
+        "customers/bulk-delete-matching/",
+        views.CustomerBulkDeleteMatchingView.as_view(),
+        name="customer_bulk_delete_matching",
+    ),
     path("customers/merge/", views.CustomerMergeView.as_view(), name="customer_merge"),
     path("customers/<int:pk>/share/", views.CustomerShareView.as_view(), name="customer_share"),
     path(

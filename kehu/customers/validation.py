@@ -102,9 +102,7 @@ def clean_email(value: str | None) -> str:
 # C0 control characters and DEL, but tab and line breaks: invisible, and a workbook or an XML
 # parser refuses them, so they are dropped at the door (SPEC §12.2). Also C1 controls, the two
 # XML non-characters and lone surrogates (PostgreSQL refuses NUL and the surrogates outright).
-CONTROL_CHARACTERS = re.compile(
-    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]"
-)
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
 LINE_BREAKS = re.compile(r"[\t\r\n\u2028\u2029]+")
 # Fields of one line (names, titles): a tab or line break in them becomes a space.
 SINGLE_LINE_FIELDS = frozenset(

@@ -12,6 +12,7 @@ from kehu.core import views as generic
 from kehu.core.attachments import attachment_for_download, attachments_of
 from kehu.core.errors import ApplicationError
 from kehu.core.htmx import saved_response
+from kehu.core.views_jobs import BatchJobStartView
 from kehu.org.authz import authorize, can
 from kehu.pool.rules import days_left
 
@@ -37,6 +38,15 @@ class CustomerListView(generic.ObjectListView):
             "customers.delete_customer",
             confirm="确定删除勾选的客户吗？有待收款或单据的客户不会被删除。",
             danger=True,
+        ),
+        generic.BulkAction(
+            "删除全部符合条件的记录",
+            "customer_bulk_delete_matching",
+            "customers.delete_customer",
+            confirm="确定删除当前标签页和搜索条件下的全部客户吗？将在后台分批进行；"
+            "有待收款或单据的客户不会被删除。",
+            danger=True,
+            matching=True,
         ),
     ]
     extra_buttons_template = "customers/_list_buttons.html"
@@ -110,6 +120,13 @@ class CustomerBulkDeleteView(generic.BulkActionView):
     title = "批量删除客户"
     permission_required = "customers.delete_customer"
     batch_service = services.customers_batch_delete
+
+
+class CustomerBulkDeleteMatchingView(BatchJobStartView):
+    """删除全部符合条件的记录: a background job in batches (issue 10)."""
+
+    permission_required = "customers.delete_customer"
+    action_key = "customers.delete"
 
 
 class CustomerDetailView(LoginRequiredMixin, View):

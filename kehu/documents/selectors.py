@@ -11,7 +11,6 @@ from kehu.org.authz import restrict
 
 from .types import DocumentType
 
-
 # 我的: documents of my customers; 下属: of my subordinates' customers (as the customer list).
 TABS = {"all": "全部", "mine": "我的", "subordinates": "下属"}
 

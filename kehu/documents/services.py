@@ -71,7 +71,7 @@ def clean_items(rows: Any) -> list[dict[str, Any]]:
     products = {
         p.pk: p
         for p in Product.objects.filter(
-            pk__in=[int(p) for p in product_ids if str(p).isdigit() and len(str(p)) < 19]
+            pk__in=[int(str(p)) for p in product_ids if str(p).isdigit() and len(str(p)) < 19]
         )
     }
     cleaned, errors = [], {}

@@ -36,10 +36,11 @@ def register_source(fn: Callable[[], QuerySet]) -> Callable[[], QuerySet]:
     return fn
 
 
-def post(*, customer_id: int, kind: str, billed: Decimal = ZERO, paid: Decimal = ZERO) -> None:
+def post(*, customer_id: int, kind: str, billed: Decimal = ZERO, paid: Decimal = ZERO) -> bool:
     """Add ``billed − paid`` to the customer's receivable of ``kind`` (negative amounts reverse
-    an earlier posting). Billing anything makes the customer 已成交. Call inside the document's
-    transaction."""
+    an earlier posting). Billing anything makes the customer 已成交; the answer says whether
+    this posting did (callers refresh what depends on the status). Call inside the
+    document's transaction."""
     if kind not in KINDS:
         raise ValueError(f"unknown receivable kind {kind!r}")
     assert transaction.get_connection().in_atomic_block, "post() belongs in a transaction"
@@ -97,7 +98,8 @@ class Drift:
 
 def _expected_sql() -> tuple[str, list[Any]]:
     """Per customer: each kind's billed − paid and whether anything was ever billed."""
-    parts, params = [], []
+    parts: list[str] = []
+    params: list[Any] = []
     for source in sources:
         sql, p = source().query.sql_with_params()
         parts.append(f"SELECT * FROM ({sql}) s{len(parts)}")
@@ -140,8 +142,12 @@ def drifts(customer_ids: list[int] | None = None) -> list[Drift]:
     for row in rows:
         pk, name, status, won = row[:4]
         figures = row[4:]
-        stored = {k: Decimal(str(figures[2 * i])).quantize(q) for i, k in enumerate(KINDS)}
-        wanted = {k: Decimal(str(figures[2 * i + 1])).quantize(q) for i, k in enumerate(KINDS)}
+        stored: dict[str, Any] = {
+            k: Decimal(str(figures[2 * i])).quantize(q) for i, k in enumerate(KINDS)
+        }
+        wanted: dict[str, Any] = {
+            k: Decimal(str(figures[2 * i + 1])).quantize(q) for i, k in enumerate(KINDS)
+        }
         stored["status"] = status
         wanted["status"] = CustomerStatus.WON if int(won or 0) == 1 else CustomerStatus.OPEN
         found.append(Drift(pk, name, stored, wanted))

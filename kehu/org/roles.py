@@ -54,6 +54,9 @@ SALES_PERMS = [
     "aftersales.view_vehicle",
     "aftersales.view_repairorder",
     "aftersales.view_maintenanceorder",
+    # 验收 of a service order of their own customers (kehu/aftersales/flow.py)
+    "aftersales.accept_repairorder",
+    "aftersales.accept_maintenanceorder",
     "basics.view_product",
     # 回收站: their own customers' deleted records (the data scope decides whose)
     "recyclebin.view_recycleentry",
@@ -78,17 +81,24 @@ BUILTIN_ROLES = {
         "name": "售后",
         "data_scope": DataScope.SELF,
         "perms": [
+            # read-only customer data, full after-sales documents (SPEC §13)
             "customers.view_customer",
             "customers.view_contact",
+            "sales.view_contract",  # the 关联合同 of a vehicle
             "aftersales.view_vehicle",
             "aftersales.add_vehicle",
             "aftersales.change_vehicle",
+            "aftersales.delete_vehicle",
             "aftersales.view_repairorder",
             "aftersales.add_repairorder",
             "aftersales.change_repairorder",
+            "aftersales.delete_repairorder",
+            "aftersales.accept_repairorder",
             "aftersales.view_maintenanceorder",
             "aftersales.add_maintenanceorder",
             "aftersales.change_maintenanceorder",
+            "aftersales.delete_maintenanceorder",
+            "aftersales.accept_maintenanceorder",
             "aftersales.view_onaccountorder",
             "aftersales.add_onaccountorder",
             "aftersales.change_onaccountorder",

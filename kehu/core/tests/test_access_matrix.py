@@ -1,8 +1,8 @@
 """Access control as a structure: every route × every role (SPEC §1, §10, §12.2, §13 "who may act").
 
-MATRIX: 212 routes (115 web routes + 97 API operations) × 9 roles
-= 1908 route × role pairs, run as 401 request cases (a route's GET and POST, and the
-"own object" variants below) × 9 roles = 3609 tests.
+MATRIX: 256 routes (140 web routes + 116 API operations) × 9 roles
+= 2304 route × role pairs, run as 468 request cases (a route's GET and POST, and the
+"own object" variants below) × 9 roles = 4212 tests.
 
 The routes are enumerated, not listed by hand: every named URL of ``django.urls.get_resolver()``
 (walked recursively) and every (method, path) of ``kehu.api.api.get_openapi_schema()``. Each one
@@ -36,6 +36,13 @@ QP/TP/YP pending approval, QA/TV/YA approved. 审批/驳回 need, besides the pe
 approver of the current step: their rules say ``manage="approver"`` and ``OBJECTS`` names the
 approvers (quotes and contracts: sales1's department leader manager1; payments: the role 财务,
 finance1), an admin approving any step.
+
+After-sales (SPEC §6.2): CS is sales1's customer shared with service1 (售后, scope self, sees
+the customers shared with it), VC its vehicle, RD/MD its 维修/保养订单 awaiting dispatch and
+RA/MA awaiting acceptance. On these the permission and a visible customer decide (no
+management of the customer: ``Documents(manage=False)``); 派工 and 取消 need the change
+permission, 验收 the accept permission and either the customer's management or the after-sales
+team (``manage="after_sales"``, ``AFTER_SALES``). Their tables are in the fingerprint too.
 
 Roles: admin; manager1 (销售经理, scope 销售部 and below); sales1 (owner of the samples); sales2
 (业务员, C1 is shared with them: sees it, manages nothing of it); sales3 (业务员 of 销售二部: sees
@@ -149,7 +156,19 @@ OBJECTS: dict[str, Obj] = {
     "VTA": Obj(owner="viewadd", customer="V1"),
     "VY": Obj(owner="viewadd", customer="V1"),
     "VN": Obj(owner="viewadd", customer="V1"),
+    # 售后 (SPEC §6.2): CS is sales1's customer shared with service1 (售后 sees the customers
+    # shared with it); VC its vehicle, RD/MD its 维修/保养订单 awaiting dispatch, RA/MA awaiting
+    # acceptance. After-sales documents need the permission and a visible customer, not its
+    # management (kehu.org.authz.is_owned); 验收 also the customer's management or the
+    # after-sales team (``manage="after_sales"``).
+    "CS": Obj(owner="sales1", shared_with=("service1",)),
+    "VC": Obj(owner="sales1", customer="CS"),
+    "RD": Obj(owner="sales1", customer="CS"),
+    "RA": Obj(owner="sales1", customer="CS"),
+    "MD": Obj(owner="sales1", customer="CS"),
+    "MA": Obj(owner="sales1", customer="CS"),
     "J1": Obj(creator_only="sales1"),  # sales1's import job (in preview)
+    "BJ": Obj(creator_only="sales1"),  # sales1's 全部符合条件的记录 batch job (finished)
     # sales1's deleted customer in the 回收站 (SPEC §13): seen and restored within the data
     # scope of its owner; not shared (an entry follows its customer's owner only)
     "R1": Obj(owner="sales1"),
@@ -221,7 +240,8 @@ class Rule:
     """Who may: all of ``perm`` (None: any signed-in user; ``public``: anybody), and, when
     ``object`` is given, that object visible — and manageable when ``manage`` (True: owner within
     the actor's scope; "author": its author or an admin; "approver": the approver of its current
-    approval step or an admin). ``via`` says where the request names
+    approval step or an admin; "after_sales": within the actor's scope or the actor one of
+    ``AFTER_SALES``). ``via`` says where the request names
     the object: "url"/"query" (hidden → 404), "body" (hidden → 400/404), "batch" (→ 200 with
     the object refused)."""
 
@@ -405,12 +425,19 @@ class Documents:
     api_body: Any  # (parent) → the API's create body
     pending: str | None = None  # None: no approval (回款计划)
     approved: str | None = None
+    app: str = "sales"
+    # False: the permission and a visible customer decide (the after-sales documents)
+    manage: bool = True
 
     def perm(self, action: str) -> str:
-        return f"sales.{action}_{self.url_name}"
+        return f"{self.app}.{action}_{self.url_name}"
+
+    def own(self, perm, obj: str, *, via: str = "url") -> Rule:
+        return Rule(perm, obj, via, manage=self.manage)
 
     def samples(self) -> tuple[tuple[str, str], ...]:
-        return ((self.draft, self.parent), (self.own_draft, self.own_parent))
+        both = ((self.draft, self.parent), (self.own_draft, self.own_parent))
+        return tuple((doc, parent) for doc, parent in both if doc is not None)
 
     def approval_cases(self) -> list[tuple[str, str, Rule, str]]:
         """(action, object, rule, comment): 提交/撤回 change the document (its customer theirs to
@@ -434,7 +461,7 @@ class Documents:
                 get(Rule(self.perm("add"))),
                 *(
                     post(
-                        own(self.perm("add"), parent, via="body"),
+                        self.own(self.perm("add"), parent, via="body"),
                         data=self.form(parent),
                         label=f"POST {parent}",
                     )
@@ -445,16 +472,16 @@ class Documents:
             f"{n}_edit": tuple(
                 case
                 for doc, parent in self.samples()
-                for case in _get_post(own(self.perm("change"), doc), doc, self.form(parent))
+                for case in _get_post(self.own(self.perm("change"), doc), doc, self.form(parent))
             ),
             f"{n}_delete": tuple(
                 case
                 for doc, _parent in self.samples()
-                for case in _get_post(own(self.perm("delete"), doc), doc)
+                for case in _get_post(self.own(self.perm("delete"), doc), doc)
             ),
             f"{n}_bulk_delete": tuple(
                 post(
-                    Rule(self.perm("delete"), doc, "batch", manage=True),
+                    Rule(self.perm("delete"), doc, "batch", manage=self.manage),
                     data={"pk": [Ref(doc)]},
                     label=f"POST {doc}",
                 )
@@ -463,7 +490,7 @@ class Documents:
             # an attachment changes the document (POST only: the upload is on its page)
             f"{n}_attach": tuple(
                 post(
-                    own(self.perm("change"), doc),
+                    self.own(self.perm("change"), doc),
                     kwargs=pk(doc),
                     data={"attachments": Upload("pdf")},
                     label=f"POST {doc}",
@@ -499,7 +526,7 @@ class Documents:
             ("GET", base): get(Rule(self.perm("view"))),
             ("POST", base): tuple(
                 post(
-                    own(self.perm("add"), parent, via="body"),
+                    self.own(self.perm("add"), parent, via="body"),
                     data=self.api_body(parent),
                     label=parent,
                 )
@@ -511,7 +538,7 @@ class Documents:
             ("PATCH", one): tuple(
                 call(
                     "PATCH",
-                    own(self.perm("change"), doc),
+                    self.own(self.perm("change"), doc),
                     kwargs={"doc_id": Ref(doc)},
                     data={"remark": "矩阵修改"},
                     label=doc,
@@ -520,7 +547,10 @@ class Documents:
             ),
             ("DELETE", one): tuple(
                 call(
-                    "DELETE", own(self.perm("delete"), doc), kwargs={"doc_id": Ref(doc)}, label=doc
+                    "DELETE",
+                    self.own(self.perm("delete"), doc),
+                    kwargs={"doc_id": Ref(doc)},
+                    label=doc,
                 )
                 for doc, _parent in self.samples()
             ),
@@ -587,8 +617,122 @@ DOCUMENTS = [
         lambda t: {"contract_id": Ref(t), "amount": "1000", "due_at": "2030-06-30"},
     ),
 ]
+
+
+# --- 客户车辆, 维修订单, 保养订单 (kehu/aftersales): the same builder, no approval, no viewadd
+# sample (it holds no after-sales permission); the permission and a visible customer decide.
+
+# Roles holding the after-sales change permissions: 验收 needs no management of the customer.
+AFTER_SALES = {"service1"}
+
+
+def vehicle_form(customer: str) -> dict[str, Any]:
+    return {
+        "customer": Ref(customer),
+        "name": "矩阵叉车",
+        "spec": "3吨",
+        "maintenance_interval_days": "90",
+    }
+
+
+def service_order_form(customer: str) -> dict[str, Any]:
+    return {
+        "customer": Ref(customer),
+        "order_kind": "enterprise",
+        "service_mode": "onsite",
+        "reason": "矩阵维修",
+        "amount": "160",
+        **NO_ITEMS,
+    }
+
+
+DOCUMENTS += [
+    Documents(
+        "vehicle",
+        "vehicles",
+        "CS",
+        None,
+        "VC",
+        None,
+        vehicle_form,
+        lambda c: {"customer_id": Ref(c), "name": "矩阵API叉车"},
+        app="aftersales",
+        manage=False,
+    ),
+    *(
+        Documents(
+            url_name,
+            api_path,
+            "CS",
+            None,
+            draft,
+            None,
+            service_order_form,
+            lambda c: {"customer_id": Ref(c), "amount": "160.00", "reason": "矩阵API"},
+            app="aftersales",
+            manage=False,
+        )
+        for url_name, api_path, draft in (
+            ("repairorder", "repair-orders", "RD"),
+            ("maintenanceorder", "maintenance-orders", "MD"),
+        )
+    ),
+]
 DOCUMENT_PAGES = {k: v for d in DOCUMENTS for k, v in d.pages().items()}
 DOCUMENT_API = {k: v for d in DOCUMENTS for k, v in d.api().items()}
+
+
+def transition_cases(url_name: str, api_path: str, draft: str, awaiting: str):
+    """派工 and 取消 of the order awaiting dispatch (view + change), 验收 of the one awaiting
+    acceptance (view + accept, and the customer's management or the after-sales team): the
+    modal (GET) and the step (POST) on the page, the step in the API."""
+    view, change, accept = (f"aftersales.{a}_{url_name}" for a in ("view", "change", "accept"))
+    steps = [
+        ("派工", draft, "in_progress", Rule((view, change), draft), {"assignee": ACTOR}),
+        ("取消", draft, "cancelled", Rule((view, change), draft), {"reason": "矩阵取消"}),
+        (
+            "验收",
+            awaiting,
+            "awaiting_payment",
+            Rule((view, accept), awaiting, manage="after_sales"),
+            {},
+        ),
+    ]
+    page = tuple(
+        case
+        for label, doc, to, rule, form in steps
+        for case in (
+            get(rule, kwargs={"pk": Ref(doc), "to": to}, label=f"GET {label} {doc}"),
+            post(rule, kwargs={"pk": Ref(doc), "to": to}, data=form, label=f"POST {label} {doc}"),
+        )
+    )
+    api = tuple(
+        post(
+            rule,
+            kwargs={"doc_id": Ref(doc)},
+            data={
+                "to": to,
+                **{("assignee_id" if k == "assignee" else k): v for k, v in form.items()},
+            },
+            label=f"{label} {doc}",
+        )
+        for label, doc, to, rule, form in steps
+    )
+    return (
+        {f"{url_name}_transition": page},
+        {("POST", f"/api/v1/{api_path}/{{doc_id}}/transition"): api},
+    )
+
+
+TRANSITION_PAGES: dict[str | tuple[str, str], Case | tuple[Case, ...]] = {}
+TRANSITION_API: dict[str | tuple[str, str], Case | tuple[Case, ...]] = {}
+for _args in (
+    ("repairorder", "repair-orders", "RD", "RA"),
+    ("maintenanceorder", "maintenance-orders", "MD", "MA"),
+):
+    _page, _api = transition_cases(*_args)
+    TRANSITION_PAGES.update(_page)
+    TRANSITION_API.update(_api)
 TO_CONTRACT = ("sales.view_quote", "sales.add_contract")
 RECYCLE_RESTORE = ("recyclebin.view_recycleentry", "recyclebin.restore_recycleentry")
 
@@ -751,6 +895,11 @@ EXPECTED: dict[str | tuple[str, str], Case | tuple[Case, ...]] = {
     "customer_bulk_delete": post(
         Rule("customers.delete_customer", "C1", "batch", manage=True), data={"pk": [Ref("C1")]}
     ),
+    # 全部符合条件的记录 (a background job): the permission decides; nothing matches → 400
+    "customer_bulk_delete_matching": post(
+        Rule("customers.delete_customer"), data={"tab": "all", "name": "矩阵无此客户"}
+    ),
+    "batch_job": get(seen(None, "BJ"), kwargs=pk("BJ")),
     "customer_share": (
         *_get_post(own("customers.share_customer", "C1"), "C1", {"users": [UserRef("sales3")]}),
         *_get_post(own("customers.share_customer", "V1"), "V1", {"users": [UserRef("sales3")]}),
@@ -909,6 +1058,8 @@ EXPECTED: dict[str | tuple[str, str], Case | tuple[Case, ...]] = {
     ),
     # --- 报价单, 合同, 回款, 回款计划 (the pages each declaration gets: DOCUMENTS above) ---
     **DOCUMENT_PAGES,
+    # 维修订单, 保养订单: 派工 / 取消 / 验收
+    **TRANSITION_PAGES,
     "quote_to_contract": (
         # the modal opens only for whoever may make the contract (the customer theirs)
         get(own(TO_CONTRACT, "Q1"), kwargs=pk("Q1"), label="GET Q1"),
@@ -1027,6 +1178,10 @@ EXPECTED: dict[str | tuple[str, str], Case | tuple[Case, ...]] = {
     ("POST", "/api/v1/customers/batch-delete"): post(
         Rule("customers.delete_customer", "C1", "batch", manage=True), data={"ids": [Ref("C1")]}
     ),
+    ("POST", "/api/v1/customers/batch-delete-matching"): post(
+        Rule("customers.delete_customer"), data={"filters": {"name": "矩阵无此客户"}}
+    ),
+    ("GET", "/api/v1/batch-jobs/{job_id}"): get(seen(None, "BJ"), kwargs={"job_id": Ref("BJ")}),
     ("POST", "/api/v1/customers/duplicate-check"): post(SIGNED_IN, data={"name": "矩阵客户甲"}),
     ("POST", "/api/v1/customers/{customer_id}/share"): tuple(
         post(
@@ -1205,6 +1360,7 @@ EXPECTED: dict[str | tuple[str, str], Case | tuple[Case, ...]] = {
     ),
     # 报价单, 合同, 回款, 回款计划
     **DOCUMENT_API,
+    **TRANSITION_API,
 }
 
 # Routes deliberately left out of the matrix, each with the reason.
@@ -1381,6 +1537,40 @@ def build_documents(users: dict[str, Any], objs: dict[str, Any]) -> None:
     )
 
 
+def build_after_sales(users: dict[str, Any], objs: dict[str, Any]) -> None:
+    """CS (sales1's, shared with service1), its vehicle and its orders, through the services."""
+    from kehu.aftersales import flow
+    from kehu.customers.services import customer_create, customer_share
+    from kehu.documents.services import document_save
+    from kehu.documents.types import registry
+
+    service1 = users["service1"]
+    cs = objs["CS"] = customer_create(
+        actor=users["sales1"],
+        data={
+            "name": "矩阵售后客户有限公司",
+            "contact_name": "售后联系人",
+            "contact_phone": "13700000010",
+        },
+        confirm_duplicates=True,
+    )
+    customer_share(actor=users["sales1"], customer=cs, user_ids=[service1.pk])
+    objs["VC"] = document_save(
+        registry["vehicle"],
+        actor=service1,
+        instance=None,
+        data={"customer": cs.pk, "name": "矩阵叉车"},
+    )
+    for key, draft, awaiting in (("repairorder", "RD", "RA"), ("maintenanceorder", "MD", "MA")):
+        decl = registry[key]
+        data = {"customer": cs.pk, "amount": "160.00", "reason": "矩阵"}
+        objs[draft] = document_save(decl, actor=service1, instance=None, data=data)
+        order = document_save(decl, actor=service1, instance=None, data=data)
+        for to in ("in_progress", "awaiting_acceptance"):
+            order = flow.transition(decl, actor=service1, order=order, to=to)
+        objs[awaiting] = order
+
+
 def build_world() -> SimpleNamespace:
     from django.contrib.auth.models import Permission
 
@@ -1470,6 +1660,7 @@ def build_world() -> SimpleNamespace:
         data={"name": "矩阵自有线索", "contact_name": "线索乙", "contact_phone": "13700000008"},
     )
     build_documents(users, objs)
+    build_after_sales(users, objs)
     binned = customer("sales1", "矩阵回收客户有限公司", "13700000009")
     customer_delete(actor=users["sales1"], customer=binned)
     objs["R1"] = RecycleEntry.objects.get(object_type="customers.customer", object_id=binned.pk)
@@ -1480,6 +1671,11 @@ def build_world() -> SimpleNamespace:
         user_ids=[users["sales1"].pk],
     )
     run_preview(objs["J1"].pk)  # the worker's check and preview, queued on commit
+    from kehu.core.models import BatchJob
+
+    objs["BJ"] = BatchJob.objects.create(
+        created_by=users["sales1"], action="customers.delete", label="批量删除客户", status="done"
+    )
     objs["SPARE_USER"] = User.objects.create_user(
         username="matrix_leaver", password=DEMO_PASSWORD, name="矩阵待离职"
     )
@@ -1570,6 +1766,8 @@ def manages(role: str, name: str, manage: bool | str) -> bool:
         return role in ("admin", obj.author)
     if manage == "approver":
         return role == "admin" or role in obj.approvers
+    if manage == "after_sales" and role in AFTER_SALES:
+        return True
     scope = SCOPE[role]
     return scope is None or obj.owner in scope
 
@@ -1661,6 +1859,13 @@ def _fingerprint_sql() -> list[tuple[str, str]]:
         return FINGERPRINT_SQL
     from django.db import connection
 
+    from kehu.aftersales.models import (
+        MaintenanceOrder,
+        MaintenanceOrderItem,
+        RepairOrder,
+        RepairOrderItem,
+        Vehicle,
+    )
     from kehu.audit.models import ChangeLog
     from kehu.basics.models import DictEntry, Product
     from kehu.core.models import Attachment
@@ -1696,6 +1901,11 @@ def _fingerprint_sql() -> list[tuple[str, str]]:
         ContractItem,
         Payment,
         PaymentPlan,
+        Vehicle,
+        RepairOrder,
+        RepairOrderItem,
+        MaintenanceOrder,
+        MaintenanceOrderItem,
         ApprovalRecord,
         ApprovalStep,
         ApprovalStep.users.through,

@@ -302,3 +302,116 @@ def test_the_api_answers_done_and_refused(org, customers):
         "done": [batch[0].pk, batch[2].pk],
         "refused": [{"id": batch[1].pk, "reason": "该客户有商机，不能删除"}],
     }
+
+
+# --- 全部符合条件的记录: a background job with progress ------------------------------------------
+
+
+@pytest.fixture
+def matching(make_customer, org):
+    """Five 清仓 customers of sales1 (one with a 商机) and two others that must stay."""
+    names = [f"清仓客户{i}有限公司" for i in range(5)]
+    chosen = [make_customer("sales1", name=n) for n in names]
+    _opportunity(org, chosen[2])
+    others = [make_customer("sales1", name="保留客户有限公司"), make_customer("sales2")]
+    return chosen, others
+
+
+@pytest.mark.django_db
+def test_deleting_all_matching_records_runs_as_a_job_in_batches(
+    client_for, matching, settings, django_capture_on_commit_callbacks
+):
+    from kehu.core.models import BatchJob
+
+    settings.KEHU_BATCH_MAX_IDS = 2  # three chunks for five customers
+    chosen, others = matching
+    client = client_for("sales1")
+    with django_capture_on_commit_callbacks(execute=True):  # the worker runs inline in tests
+        started = client.post(
+            "/customers/bulk-delete-matching/",
+            {"tab": "mine", "name": "清仓", "per_page": "20", "page": "3"},
+            headers={"HX-Request": "true"},
+        )
+    assert started.status_code == 200, started.content
+    assert 'data-testid="batch-job"' in started.content.decode()
+    job = BatchJob.objects.get()
+    assert (job.total, job.processed, job.done, job.refused) == (5, 5, 4, 1)
+    assert job.status == "done" and job.params == {"tab": ["mine"], "name": ["清仓"]}
+    assert job.refusals == [{"id": chosen[2].pk, "reason": "该客户有商机，不能删除"}]
+    assert list(Customer.objects.filter(name__startswith="清仓")) == [chosen[2]]
+    assert all(Customer.objects.filter(pk=c.pk).exists() for c in others)
+
+    progress = client.get(f"/batch-jobs/{job.pk}/", headers={"HX-Request": "true"})
+    assert progress.status_code == 200
+    text = progress.content.decode()
+    assert 'data-status="done"' in text and "该客户有商机，不能删除" in text
+    assert progress["HX-Trigger"] == "objectSaved"  # the list refreshes
+
+
+@pytest.mark.django_db
+def test_a_queued_job_shows_its_progress_and_polls(client_for, matching):
+    from kehu.core.models import BatchJob
+
+    client = client_for("sales1")
+    started = client.post("/customers/bulk-delete-matching/", {"tab": "mine", "name": "清仓"})
+    assert started.status_code == 200
+    job = BatchJob.objects.get()
+    assert job.status == "queued" and job.total == 5  # nothing committed: not run yet
+    text = started.content.decode()
+    assert "共 <strong>5</strong> 条符合条件" in text
+    assert f'hx-get="/batch-jobs/{job.pk}/" hx-trigger="load delay:1s"' in text
+    # one job at a time per user
+    again = client.post("/customers/bulk-delete-matching/", {"tab": "mine", "name": "清仓"})
+    assert again.status_code == 409
+    assert "已有一个批量任务在进行中" in again.content.decode()
+    # someone else's job is not theirs to follow
+    assert client_for("sales2").get(f"/batch-jobs/{job.pk}/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_matching_job_is_refused_for_nothing_bad_filters_or_no_permission(client_for, matching):
+    client = client_for("sales1")
+    nothing = client.post("/customers/bulk-delete-matching/", {"name": "不存在的名字"})
+    assert nothing.status_code == 400 and "没有符合条件的记录" in nothing.content.decode()
+    bad = client.post("/customers/bulk-delete-matching/", {"owner": "99999999999999999999"})
+    assert bad.status_code == 400 and "筛选条件有误" in bad.content.decode()
+    tab = client.post("/customers/bulk-delete-matching/", {"tab": "nope"})
+    assert tab.status_code == 400
+    assert client_for("finance1").post("/customers/bulk-delete-matching/", {}).status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_list_offers_the_matching_action_with_the_search_form(client_for):
+    text = client_for("sales1").get("/customers/").content.decode()
+    assert "删除全部符合条件的记录" in text
+    assert 'hx-post="/customers/bulk-delete-matching/" hx-include="#search-panel form"' in text
+
+
+@pytest.mark.django_db
+def test_the_api_starts_a_matching_job_and_reports_its_progress(
+    api_for, matching, settings, django_capture_on_commit_callbacks
+):
+    settings.KEHU_BATCH_MAX_IDS = 3
+    chosen, others = matching
+    client = api_for("sales1")
+    with django_capture_on_commit_callbacks(execute=True):
+        started = client.post(
+            "/api/v1/customers/batch-delete-matching",
+            {"tab": "mine", "filters": {"name": "清仓"}},
+            content_type="application/json",
+        )
+    assert started.status_code == 202, started.content
+    job_id = started.json()["id"]
+    assert started.json()["total"] == 5
+    progress = client.get(f"/api/v1/batch-jobs/{job_id}")
+    assert progress.status_code == 200
+    body = progress.json()
+    assert (body["status"], body["done"], body["refused"], body["percent"]) == ("done", 4, 1, 100)
+    assert body["refusals"] == [{"id": chosen[2].pk, "reason": "该客户有商机，不能删除"}]
+    assert api_for("sales2").get(f"/api/v1/batch-jobs/{job_id}").status_code == 404
+    nothing = client.post(
+        "/api/v1/customers/batch-delete-matching",
+        {"filters": {"name": "不存在"}},
+        content_type="application/json",
+    )
+    assert nothing.status_code == 400 and nothing.json()["detail"] == "没有符合条件的记录"

@@ -186,3 +186,168 @@ def test_random_document_operations_leave_no_drift(org, make_customer):
 
 def _decl(model):
     return CONTRACT if model is Contract else PAYMENT
+
+
+# --- service orders (维修订单, 保养订单: kehu/aftersales/flow.py) ---------------------------------
+
+SERVICE_TARGETS = [
+    "awaiting_dispatch",
+    "in_progress",
+    "awaiting_acceptance",
+    "awaiting_payment",
+    "completed",
+    "cancelled",
+]
+service_amounts = st.one_of(st.just(Decimal("0.00")), amounts)
+
+
+@pytest.mark.django_db
+def test_random_service_order_operations_leave_no_drift(org, make_customer):
+    """The same invariant for service orders: created with any amount (0 too), edited while
+    editable, moved to any state in any order (wrong steps refused, changing nothing), cancelled
+    before or after billing, deleted, their customers merged — next to approved contracts, so a
+    customer's other kinds stay untouched."""
+    from kehu.aftersales import flow
+    from kehu.aftersales.models import MaintenanceOrder, RepairOrder
+
+    admin, sales1, manager1 = org["admin"], org["sales1"], org["manager1"]
+    seen: set[str] = set()  # the steps taken, to show the run reached billing and reversal
+    decls = {RepairOrder: registry["repairorder"], MaintenanceOrder: registry["maintenanceorder"]}
+
+    class ServiceLedger(RuleBasedStateMachine):
+        def __init__(self):
+            super().__init__()
+            self.customers = [make_customer("sales1").pk for _ in range(3)]
+
+        def _pick(self, model, data, **filters):
+            ids = list(
+                model.objects.filter(customer_id__in=self.customers, **filters).values_list(
+                    "pk", flat=True
+                )
+            )
+            return model.objects.get(pk=data.draw(st.sampled_from(ids))) if ids else None
+
+        @rule(
+            data=st.data(),
+            model=st.sampled_from([RepairOrder, MaintenanceOrder]),
+            amount=service_amounts,
+        )
+        def create_order(self, data, model, amount):
+            customer = data.draw(st.sampled_from(self.customers))
+            document_save(
+                decls[model],
+                actor=admin,
+                instance=None,
+                data={"customer": customer, "amount": amount, "reason": "随机"},
+            )
+
+        @rule(
+            data=st.data(),
+            model=st.sampled_from([RepairOrder, MaintenanceOrder]),
+            to=st.sampled_from(SERVICE_TARGETS),
+            acceptor=st.sampled_from(["admin", "sales1"]),
+        )
+        def move(self, data, model, to, acceptor):
+            order = self._pick(model, data)
+            if order is None:
+                return
+            actor = sales1 if acceptor == "sales1" and to == "awaiting_payment" else admin
+            with contextlib.suppress(ApplicationError):  # a wrong step changes nothing
+                flow.transition(decls[model], actor=actor, order=order, to=to, reason="随机")
+
+        @rule(
+            data=st.data(),
+            model=st.sampled_from([RepairOrder, MaintenanceOrder]),
+            goal=st.sampled_from(["awaiting_payment", "completed", "cancelled", "in_progress"]),
+            acceptor=st.sampled_from(["admin", "sales1"]),
+        )
+        def walk(self, data, model, goal, acceptor):
+            """The forward steps from the order's state to ``goal`` (取消 after billing), so that
+            billing, payment and the reversal happen often, not only by chance."""
+            order = self._pick(model, data, status__in=SERVICE_TARGETS[:4])
+            if order is None:
+                return
+            forward = ["in_progress", "awaiting_acceptance", "awaiting_payment", "completed"]
+            path = (
+                forward[:3] + ["cancelled"]
+                if goal == "cancelled"
+                else forward[: forward.index(goal) + 1]
+            )
+            for to in path:
+                step = flow.step_for(order.status, to)
+                if step is None or step.key == "reassign":
+                    continue  # already past it
+                actor = sales1 if step.key == "accept" and acceptor == "sales1" else admin
+                billed = order.billed
+                order = flow.transition(
+                    decls[model], actor=actor, order=order, to=to, reason="随机"
+                )
+                seen.add("cancel_billed" if step.key == "cancel" and billed else step.key)
+
+        @rule(
+            data=st.data(),
+            model=st.sampled_from([RepairOrder, MaintenanceOrder]),
+            amount=service_amounts,
+        )
+        def edit(self, data, model, amount):
+            order = self._pick(model, data)
+            if order is None:
+                return
+            decl = decls[model]
+            with contextlib.suppress(ApplicationError):  # not editable from 待支付 on
+                document_save(
+                    decl,
+                    actor=admin,
+                    instance=order,
+                    data={**decl.current_data(order), "amount": amount},
+                )
+
+        @rule(data=st.data(), model=st.sampled_from([RepairOrder, MaintenanceOrder]))
+        def delete(self, data, model):
+            from kehu.documents.services import document_delete
+
+            order = self._pick(model, data)
+            if order is not None:
+                with contextlib.suppress(ApplicationError):
+                    document_delete(decls[model], actor=admin, instance=order)
+
+        @rule(data=st.data(), kind=st.sampled_from(KINDS), amount=amounts)
+        def signed_contract(self, data, kind, amount):
+            customer = data.draw(st.sampled_from(self.customers))
+            doc = document_save(
+                CONTRACT,
+                actor=sales1,
+                instance=None,
+                data={"customer": customer, "name": "签约合同", "kind": kind, "amount": amount},
+            )
+            approval.submit(CONTRACT, actor=sales1, doc=doc)
+            approval.approve(CONTRACT, actor=manager1, doc=doc)
+
+        @rule(data=st.data())
+        def merge(self, data):
+            if len(self.customers) < 2:
+                return
+            from kehu.customers.merge import merge_customers
+
+            pair = data.draw(
+                st.lists(st.sampled_from(self.customers), min_size=2, max_size=2, unique=True)
+            )
+            merge_customers(actor=manager1, ids=pair, keep_id=pair[0])
+            self.customers = [c for c in self.customers if c != pair[1]]
+
+        @invariant()
+        def no_drift(self):
+            found = drifts(self.customers)
+            assert found == [], [d.describe() for d in found]
+
+    run_state_machine_as_test(
+        ServiceLedger,
+        settings=settings(
+            max_examples=10,
+            stateful_step_count=30,
+            deadline=None,
+            derandomize=True,
+            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+        ),
+    )
+    assert {"accept", "confirm_paid", "cancel_billed"} <= seen, seen

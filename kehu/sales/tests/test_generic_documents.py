@@ -272,7 +272,7 @@ def holds(username: str, permission: str) -> bool:
 @pytest.mark.parametrize("key", ["quote", "contract", "payment", "paymentplan"])
 def test_each_role_is_answered_by_its_permission(org, key, username, action):
     """销售经理 and 业务员 view and add all four; 财务 views 合同, 回款 and 回款计划 and adds none;
-    售后 has none of them: 200 or 403, on the page and the API alike."""
+    售后 views 合同 only (a vehicle's 关联合同): 200 or 403, on the page and the API alike."""
     from kehu.org.auth import issue_token
 
     decl = registry[key]

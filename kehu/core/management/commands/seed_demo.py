@@ -6,7 +6,13 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 # Each module has ``seed(users)`` (org's returns the users); later apps append theirs here.
-DEMO_MODULES = ["kehu.org.demo", "kehu.basics.demo", "kehu.customers.demo", "kehu.sales.demo"]
+DEMO_MODULES = [
+    "kehu.org.demo",
+    "kehu.basics.demo",
+    "kehu.customers.demo",
+    "kehu.sales.demo",
+    "kehu.aftersales.demo",
+]
 
 
 class Command(BaseCommand):

@@ -1,0 +1,579 @@
+"""客户车辆, 维修订单, 保养订单: three declarations of the document layer (kehu.documents), none
+approved — a vehicle is kept, a service order moves along :mod:`kehu.aftersales.flow`.
+
+The layer gives each its list page (search panel, tabs — 我的工单 for the orders — modals,
+batch delete), its document page, its API (``/api/v1/vehicles``, ``/repair-orders``,
+``/maintenance-orders``), its 客户画像 tab, log and attachments. Here: the fields' rules, the
+columns, the transition buttons and the ledger's sources (billed from 待支付, paid at 已完成).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from pydantic import Field
+
+from kehu.basics.models import DictKind
+from kehu.core.api import Id
+from kehu.core.errors import FieldError
+from kehu.core.money import clean_money, money_display
+from kehu.customers.validation import clean_dict_entry, clean_phone, clean_text
+from kehu.documents.types import DocumentType, register
+from kehu.ledger import services as ledger
+from kehu.sales.documents import _day, _errors, _field, _visible, _when
+
+from .filters import MaintenanceOrderFilterSet, RepairOrderFilterSet, VehicleFilterSet
+from .forms import MaintenanceOrderForm, RepairOrderForm, VehicleForm, default_address
+from .models import (
+    BILLED_STATUSES,
+    MaintenanceOrder,
+    MaintenanceOrderItem,
+    OrderKind,
+    RepairOrder,
+    RepairOrderItem,
+    ServiceMode,
+    ServiceStatus,
+    Vehicle,
+)
+from .tables import MaintenanceOrderTable, RepairOrderTable, VehicleTable, status_badge
+
+ZERO = Decimal("0.00")
+
+
+def _text(value, label: str, limit: int, *, required: bool = False) -> str:
+    text = clean_text(value, "document_text", required=required, label=label)
+    if len(text) > limit:
+        raise FieldError(f"{label}不能超过{limit}个字符")
+    return text
+
+
+def _choice(errors, name: str, value, choices, label: str, default: str) -> str:
+    value = value or default
+    if value not in dict(choices):
+        options = " / ".join(f"{k} {v}" for k, v in choices)
+        errors[name] = [f"{label}无效（{options}）"]
+        return default
+    return value
+
+
+def _when_label(value) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else "—"
+
+
+def _date_label(value) -> str:
+    return value.strftime("%Y-%m-%d") if value else "无"
+
+
+def _user_label(user) -> str:
+    return str(user) if user else "—"
+
+
+# --- 客户车辆 -------------------------------------------------------------------------------------
+
+
+@register
+class VehicleType(DocumentType):
+    key, model, prefix, label = "vehicle", Vehicle, "ZC", "客户车辆"
+    api_path, url_name, tab_key, tab_label = "vehicles", "vehicle", "vehicles", "客户车辆"
+    approval = False
+    filterset_class, table_class, form_class = VehicleFilterSet, VehicleTable, VehicleForm
+    tab_order = 60
+    delete_hint = "已有维修或保养订单的车辆不能删除。"
+    api_fields = {
+        "customer_id": (Id, ...),
+        "name": (str, Field(..., max_length=100)),
+        "brand_id": (Id | None, Field(None, description="字典 vehicle-brands 的条目")),
+        "spec": (str, Field("", max_length=50)),
+        "serial_number": (str, Field("", max_length=50, description="出厂编号")),
+        "contact_name": (str, Field("", max_length=50, description="默认为客户的联系人")),
+        "contact_phone": (str, Field("", max_length=30)),
+        "contract_id": (Id | None, Field(None, description="该客户的合同")),
+        "maintenance_interval_days": (int, Field(90, ge=1, le=3650, description="保养周期（天）")),
+        "next_maintenance_at": (date | None, None),
+        "last_inspection_at": (date | None, None),
+        "inspection_due_at": (date | None, None),
+    }
+    out_fields = (
+        "name",
+        "brand",
+        "spec",
+        "serial_number",
+        "contact_name",
+        "contact_phone",
+        "contract",
+        "maintenance_interval_days",
+        "last_maintenance_at",
+        "next_maintenance_at",
+        "maintenance_count",
+        "service_count",
+        "last_service_at",
+        "last_inspection_at",
+        "inspection_due_at",
+    )
+    out_extra = {"maintenance_days_left": int | None, "brand_name": str, "contract_number": str}
+    search_fields = ("number", "name", "serial_number", "customer__name")
+    select_related = ("customer", "customer__owner", "creator", "brand", "contract")
+    api_orderings = ("created_at", "number", "name", "next_maintenance_at", "inspection_due_at")
+
+    def serialize(self, doc):
+        data = super().serialize(doc)
+        data["maintenance_days_left"] = doc.maintenance_days_left
+        data["brand_name"] = doc.brand.name if doc.brand_id else ""
+        data["contract_number"] = doc.contract.number if doc.contract_id else ""
+        return data
+
+    def clean(self, *, actor, data, instance, customer):
+        errors: dict[str, list[str]] = {}
+        cleaned: dict[str, Any] = {}
+        cleaned["name"] = _field(
+            errors, "name", _text, data.get("name"), "车辆名称", 100, required=True
+        )
+        cleaned["spec"] = _field(errors, "spec", _text, data.get("spec"), "车辆规格", 50)
+        cleaned["serial_number"] = _field(
+            errors, "serial_number", _text, data.get("serial_number"), "出厂编号", 50
+        )
+        cleaned["brand"] = _field(
+            errors, "brand", clean_dict_entry, data.get("brand"), DictKind.VEHICLE_BRAND, "车辆品牌"
+        )
+        cleaned["contact_name"] = (
+            _field(errors, "contact_name", _text, data.get("contact_name"), "联系人", 50)
+            or customer.contact_name
+        )
+        phone = data.get("contact_phone")
+        cleaned["contact_phone"] = (
+            _field(errors, "contact_phone", clean_phone, phone, label="联系电话")
+            if phone
+            else customer.contact_phone
+        )
+        contract = data.get("contract")
+        contract_pk = getattr(contract, "pk", contract)
+        if contract_pk in (None, ""):
+            cleaned["contract"] = None
+        elif instance is not None and str(contract_pk) == str(instance.contract_id):
+            cleaned["contract"] = instance.contract  # unchanged: kept even if not listable
+        else:
+            from kehu.sales.models import Contract
+
+            found = _field(
+                errors, "contract", _visible, Contract, actor, contract_pk, "合同", customer
+            )
+            if found is not None and found.approval_status == "void":
+                errors["contract"] = ["该合同已作废"]
+            cleaned["contract"] = found
+        interval = data.get("maintenance_interval_days")
+        try:
+            interval = int(interval if interval not in (None, "") else 90)
+            if not 1 <= interval <= 3650:
+                raise ValueError
+        except (TypeError, ValueError):
+            errors["maintenance_interval_days"] = ["保养周期必须是1到3650之间的整数（天）"]
+            interval = 90
+        cleaned["maintenance_interval_days"] = interval
+        for name, label in (
+            ("next_maintenance_at", "下次保养时间"),
+            ("last_inspection_at", "上次年检时间"),
+            ("inspection_due_at", "年检到期时间"),
+        ):
+            cleaned[name] = _field(errors, name, _day, data.get(name), label)
+        if (
+            cleaned["last_inspection_at"]
+            and cleaned["inspection_due_at"]
+            and cleaned["inspection_due_at"] < cleaned["last_inspection_at"]
+        ):
+            errors["inspection_due_at"] = ["年检到期时间不能早于上次年检时间"]
+        if (
+            instance is not None
+            and instance.last_maintenance_at
+            and interval != instance.maintenance_interval_days
+        ):
+            # a new interval moves the next maintenance with it (else the date given stands)
+            from datetime import timedelta
+
+            cleaned["next_maintenance_at"] = instance.last_maintenance_at + timedelta(days=interval)
+        _errors(errors)
+        return cleaned
+
+    def detail_fields(self, doc):
+        days = doc.maintenance_days_left
+        return [
+            ("车辆名称", doc.name),
+            ("车辆品牌", doc.brand.name if doc.brand else "未知"),
+            ("车辆规格", doc.spec or "—"),
+            ("出厂编号", doc.serial_number or "—"),
+            ("联系人", doc.contact_name or "—"),
+            ("联系电话", doc.contact_phone or "—"),
+            ("关联合同", f"{doc.contract.number} {doc.contract.name}" if doc.contract else "—"),
+            ("保养周期", f"{doc.maintenance_interval_days}天"),
+            ("保养剩余天数", "—" if days is None else (f"逾期{-days}天" if days < 0 else days)),
+            ("保养次数", doc.maintenance_count),
+            ("售后次数", doc.service_count),
+            ("上次保养时间", _date_label(doc.last_maintenance_at)),
+            ("下次保养时间", _date_label(doc.next_maintenance_at)),
+            ("上次年检时间", _date_label(doc.last_inspection_at)),
+            ("年检到期时间", _date_label(doc.inspection_due_at)),
+        ]
+
+    def delete_refusal(self, doc):
+        if (
+            RepairOrder.objects.filter(vehicle=doc).exists()
+            or MaintenanceOrder.objects.filter(vehicle=doc).exists()
+        ):
+            return "该车辆已有维修或保养订单，不能删除"
+        return None
+
+    def extra_actions(self, user, doc):
+        found = []
+        for perm, url_name, label in (
+            ("aftersales.add_repairorder", "repairorder_add", "报修"),
+            ("aftersales.add_maintenanceorder", "maintenanceorder_add", "保养"),
+        ):
+            if user.has_perm(perm):
+                found.append((label, reverse(url_name) + f"?vehicle={doc.pk}", "btn-primary"))
+        return found
+
+    def related_tables(self, request, doc):
+        from django.template.loader import render_to_string
+        from django_tables2 import RequestConfig
+
+        from kehu.documents.selectors import document_list
+        from kehu.documents.types import registry
+
+        sections = []
+        for key, title in (("repairorder", "维修记录"), ("maintenanceorder", "保养记录")):
+            decl = registry[key]
+            if not request.user.has_perm(f"aftersales.view_{key}"):
+                continue
+            table = decl.table_class(
+                document_list(decl, user=request.user)
+                .filter(vehicle=doc)
+                .order_by(*decl.default_ordering)[:50],
+                exclude=("customer", "select", "vehicle", "address", "contact_phone"),
+                orderable=False,
+                empty_text=f"暂无{title}",
+            )
+            RequestConfig(request, paginate=False).configure(table)
+            sections.append(
+                (
+                    title,
+                    render_to_string(
+                        "documents/htmx/related_table.html", {"table": table}, request=request
+                    ),
+                )
+            )
+        return sections
+
+
+# --- 维修订单, 保养订单 ---------------------------------------------------------------------------
+
+
+class ServiceOrderType(DocumentType):
+    """What the two service orders share; each names its model, number prefix and ledger kind."""
+
+    approval = False
+    ledger_kind = ""
+    reason_label = "维修原因"
+    tab_order = 70
+    extra_tabs = (("assigned", "我的工单"),)
+    delete_hint = "只有待派工、进行中或待验收的可以删除。"
+    api_fields = {
+        "customer_id": (Id, ...),
+        "vehicle_id": (Id | None, Field(None, description="该客户的车辆")),
+        "order_kind": (
+            str,
+            Field("enterprise", description="enterprise 企业订单 / personal 个人订单"),
+        ),
+        "contact_id": (
+            Id | None,
+            Field(None, description="该客户的联系人：带出联系人和电话（可再覆盖）"),
+        ),
+        "contact_name": (str, Field("", max_length=50, description="默认为客户的联系人")),
+        "contact_phone": (str, Field("", max_length=30)),
+        "address": (str, Field("", max_length=200, description="默认为客户的地址")),
+        "reason": (str, Field("", max_length=500)),
+        "service_mode": (str, Field("onsite", description="onsite 上门服务 / in_store 到店服务")),
+        "service_at": (datetime | None, None),
+        "amount": (
+            Decimal | str | None,
+            Field(None, description='"160.00" or a number; with items, their sum'),
+        ),
+    }
+    create_only_fields = ("customer_id",)
+    out_fields = (
+        "vehicle",
+        "order_kind",
+        "contact_name",
+        "contact_phone",
+        "address",
+        "reason",
+        "service_mode",
+        "service_at",
+        "amount",
+        "status",
+        "assignee",
+        "dispatched_at",
+        "finished_at",
+        "billed_at",
+        "completed_at",
+        "cancelled_at",
+        "cancel_reason",
+    )
+    out_extra = {"vehicle_name": str, "assignee_name": str, "status_label": str}
+    search_fields = ("number", "customer__name", "vehicle__name", "contact_name", "contact_phone")
+    select_related = ("customer", "customer__owner", "creator", "vehicle", "assignee")
+    api_orderings = ("created_at", "updated_at", "number", "amount", "service_at", "status")
+
+    def current_data(self, doc):
+        """The stored input (a PATCH overlays what it sends); ``contact_id`` is input only."""
+        data: dict[str, Any] = {"remark": doc.remark}
+        for key in self.api_fields:
+            if key not in (*self.create_only_fields, "contact_id"):
+                data[key[:-3] if key.endswith("_id") else key] = getattr(doc, key)
+        return data
+
+    def serialize(self, doc):
+        data = super().serialize(doc)
+        data["vehicle_name"] = doc.vehicle.name if doc.vehicle_id else ""
+        data["assignee_name"] = str(doc.assignee) if doc.assignee_id else ""
+        data["status_label"] = doc.get_status_display()
+        return data
+
+    def state_display(self, doc):
+        return f"状态为「{doc.get_status_display()}」"
+
+    def filter_tab(self, queryset, *, tab, user):
+        if tab == "assigned":
+            return queryset.filter(assignee_id=user.pk)
+        return queryset
+
+    def clean(self, *, actor, data, instance, customer):
+        errors: dict[str, list[str]] = {}
+        cleaned: dict[str, Any] = {}
+        cleaned["order_kind"] = _choice(
+            errors,
+            "order_kind",
+            data.get("order_kind"),
+            OrderKind.choices,
+            "订单类型",
+            "enterprise",
+        )
+        meta = self.model._meta
+        cleaned["service_mode"] = _choice(
+            errors,
+            "service_mode",
+            data.get("service_mode"),
+            ServiceMode.choices,
+            str(meta.get_field("service_mode").verbose_name),
+            "onsite",
+        )
+        vehicle = data.get("vehicle")
+        if vehicle in (None, ""):
+            cleaned["vehicle"] = None
+        else:
+            cleaned["vehicle"] = _field(
+                errors, "vehicle", _visible, Vehicle, actor, vehicle, "车辆", customer
+            )
+        contact = self._contact(errors, data.get("contact"), customer)
+        vehicle_obj = cleaned.get("vehicle")
+        fallback = contact or (
+            vehicle_obj if vehicle_obj and vehicle_obj.contact_name else customer
+        )
+        name = _field(errors, "contact_name", _text, data.get("contact_name"), "客户联系人", 50)
+        cleaned["contact_name"] = name or (contact.name if contact else fallback.contact_name)
+        phone = data.get("contact_phone")
+        if phone:
+            cleaned["contact_phone"] = _field(
+                errors, "contact_phone", clean_phone, phone, label="联系电话"
+            )
+        else:
+            cleaned["contact_phone"] = (
+                (contact.mobile or contact.phone) if contact else fallback.contact_phone
+            )
+        if not cleaned["contact_phone"] and "contact_phone" not in errors:
+            errors["contact_phone"] = ["请填写联系电话"]
+        address = _field(errors, "address", _text, data.get("address"), "地址", 200)
+        cleaned["address"] = address or default_address(customer)
+        cleaned["reason"] = _field(
+            errors, "reason", _text, data.get("reason"), self.reason_label, 500
+        )
+        cleaned["service_at"] = _field(
+            errors,
+            "service_at",
+            _when,
+            data.get("service_at"),
+            meta.get_field("service_at").verbose_name,
+        ) or (instance.service_at if instance else timezone.now())
+        cleaned["amount"] = _field(errors, "amount", clean_money, data.get("amount"), "订单金额")
+        _errors(errors)
+        return cleaned
+
+    @staticmethod
+    def _contact(errors, value, customer):
+        """``contact_id``: one of the customer's contacts (it fills name and phone)."""
+        from kehu.customers.models import Contact
+
+        if value in (None, ""):
+            return None
+        pk = getattr(value, "pk", value)
+        found = (
+            Contact.objects.filter(pk=pk, customer=customer).first()
+            if str(pk).isdigit() and len(str(pk)) < 19
+            else None
+        )
+        if found is None:
+            errors["contact"] = ["联系人不存在或不属于该客户"]
+        return found
+
+    def detail_fields(self, doc):
+        fields = [
+            ("状态", status_badge(doc)),
+            ("订单类型", doc.get_order_kind_display()),
+            (
+                "车辆",
+                format_html(
+                    '<a href="{}">{}</a>',
+                    reverse("vehicle_detail", args=[doc.vehicle_id]),
+                    doc.vehicle,
+                )
+                if doc.vehicle_id
+                else "—",
+            ),
+            ("客户联系人", doc.contact_name),
+            ("联系电话", doc.contact_phone),
+            (doc._meta.get_field("address").verbose_name, doc.address or "—"),
+            (self.reason_label, doc.reason or "—"),
+            (doc._meta.get_field("service_mode").verbose_name, doc.get_service_mode_display()),
+            (doc._meta.get_field("service_at").verbose_name, _when_label(doc.service_at)),
+            ("订单金额", money_display(doc.amount)),
+            ("技术员", _user_label(doc.assignee)),
+            ("派工时间", _when_label(doc.dispatched_at)),
+            ("完工时间", _when_label(doc.finished_at)),
+            ("验收时间", _when_label(doc.billed_at)),
+            ("完成时间", _when_label(doc.completed_at)),
+        ]
+        if doc.status == ServiceStatus.CANCELLED:
+            fields += [("取消时间", _when_label(doc.cancelled_at)), ("取消原因", doc.cancel_reason)]
+        return fields
+
+    def extra_actions(self, user, doc):
+        from . import flow
+
+        return [
+            (
+                step.label,
+                reverse(f"{self.url_name}_transition", args=[doc.pk, step.target]),
+                step.style,
+            )
+            for step in flow.available_steps(user, self, doc)
+        ]
+
+    def related_tables(self, request, doc):
+        """处理记录: every state change and edit of the order, who and when (the change log)."""
+        from django.template.loader import render_to_string
+
+        from kehu.audit.selectors import changelog_list
+
+        entries = changelog_list(
+            user=request.user, object_type=self.model._meta.label_lower, object_id=doc.pk
+        ).order_by("-id")[:50]
+        html = render_to_string(
+            "aftersales/htmx/history.html",
+            {"entries": [(e, self._history_text(e)) for e in entries]},
+            request=request,
+        )
+        return [("处理记录", html)]
+
+    def _history_text(self, entry) -> str:
+        """A step's own sentence ("维修订单「WX…」派工给「陈售后」"), else 创建 / 修改：字段…"""
+        if entry.message.startswith(f"{self.label}「"):
+            return entry.message
+        text = entry.get_action_display()
+        names = []
+        for name in entry.changes or {}:
+            try:
+                names.append(str(self.model._meta.get_field(name).verbose_name))
+            except Exception:  # noqa: BLE001 - items and other non-field keys
+                names.append("明细" if name == "items" else name)
+        return f"{text}：{'、'.join(names)}" if names else text
+
+
+@register
+class RepairOrderType(ServiceOrderType):
+    key, model, prefix, label = "repairorder", RepairOrder, "WX", "维修订单"
+    api_path, url_name, tab_key, tab_label = "repair-orders", "repairorder", "repairs", "维修记录"
+    item_model = RepairOrderItem
+    filterset_class, table_class, form_class = (
+        RepairOrderFilterSet,
+        RepairOrderTable,
+        RepairOrderForm,
+    )
+    ledger_kind = "repair"
+    reason_label = "维修原因"
+    tab_order = 70
+
+
+@register
+class MaintenanceOrderType(ServiceOrderType):
+    key, model, prefix, label = "maintenanceorder", MaintenanceOrder, "BY", "保养订单"
+    api_path, url_name, tab_key, tab_label = (
+        "maintenance-orders",
+        "maintenanceorder",
+        "maintenances",
+        "保养记录",
+    )
+    item_model = MaintenanceOrderItem
+    filterset_class, table_class, form_class = (
+        MaintenanceOrderFilterSet,
+        MaintenanceOrderTable,
+        MaintenanceOrderForm,
+    )
+    ledger_kind = "maintenance"
+    reason_label = "保养内容"
+    tab_order = 80
+
+
+# --- the ledger's sources: what reconcile_receivables recomputes from -------------------------
+
+
+def _service_source(model, kind: str):
+    """One row per order ever billed: billed while 待支付/已完成, paid once 已完成 (the
+    确认收款 stand-in), ever billed (状态 已成交) when its amount was above zero."""
+    from django.db.models import Case, DecimalField, IntegerField, Value, When
+    from django.db.models import F as Col
+
+    money = DecimalField(max_digits=14, decimal_places=2)
+    return (
+        model.objects.filter(billed_at__isnull=False)
+        .annotate(
+            kind=Value(kind),
+            billed=Case(
+                When(status__in=BILLED_STATUSES, then=Col("amount")),
+                default=Value(ZERO),
+                output_field=money,
+            ),
+            paid=Case(
+                When(status=ServiceStatus.COMPLETED, then=Col("amount")),
+                default=Value(ZERO),
+                output_field=money,
+            ),
+            ever_billed=Case(
+                When(amount__gt=0, then=Value(1)), default=Value(0), output_field=IntegerField()
+            ),
+        )
+        .values("customer_id", "kind", "billed", "paid", "ever_billed")
+        .order_by()
+    )
+
+
+@ledger.register_source
+def billed_repair_orders():
+    return _service_source(RepairOrder, "repair")
+
+
+@ledger.register_source
+def billed_maintenance_orders():
+    return _service_source(MaintenanceOrder, "maintenance")
