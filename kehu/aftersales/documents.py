@@ -20,12 +20,16 @@ from pydantic import Field
 
 from kehu.basics.models import DictKind
 from kehu.core.api import Id
-from kehu.core.errors import FieldError
 from kehu.core.money import clean_money, money_display
-from kehu.customers.validation import clean_dict_entry, clean_phone, clean_text
+from kehu.customers.validation import clean_dict_entry, clean_phone
+from kehu.documents.fields import day as _day
+from kehu.documents.fields import field as _field
+from kehu.documents.fields import raise_errors as _errors
+from kehu.documents.fields import text as _text
+from kehu.documents.fields import visible_document as _visible
+from kehu.documents.fields import when as _when
 from kehu.documents.types import DocumentType, register
 from kehu.ledger import services as ledger
-from kehu.sales.documents import _day, _errors, _field, _visible, _when
 
 from .filters import MaintenanceOrderFilterSet, RepairOrderFilterSet, VehicleFilterSet
 from .forms import MaintenanceOrderForm, RepairOrderForm, VehicleForm, default_address
@@ -43,13 +47,6 @@ from .models import (
 from .tables import MaintenanceOrderTable, RepairOrderTable, VehicleTable, status_badge
 
 ZERO = Decimal("0.00")
-
-
-def _text(value, label: str, limit: int, *, required: bool = False) -> str:
-    text = clean_text(value, "document_text", required=required, label=label)
-    if len(text) > limit:
-        raise FieldError(f"{label}不能超过{limit}个字符")
-    return text
 
 
 def _choice(errors, name: str, value, choices, label: str, default: str) -> str:
@@ -237,35 +234,18 @@ class VehicleType(DocumentType):
         return found
 
     def related_tables(self, request, doc):
-        from django.template.loader import render_to_string
-        from django_tables2 import RequestConfig
+        from kehu.documents.views import related_sections
 
-        from kehu.documents.selectors import document_list
-        from kehu.documents.types import registry
-
-        sections = []
-        for key, title in (("repairorder", "维修记录"), ("maintenanceorder", "保养记录")):
-            decl = registry[key]
-            if not request.user.has_perm(f"aftersales.view_{key}"):
-                continue
-            table = decl.table_class(
-                document_list(decl, user=request.user)
-                .filter(vehicle=doc)
-                .order_by(*decl.default_ordering)[:50],
-                exclude=("customer", "select", "vehicle", "address", "contact_phone"),
-                orderable=False,
-                empty_text=f"暂无{title}",
-            )
-            RequestConfig(request, paginate=False).configure(table)
-            sections.append(
-                (
-                    title,
-                    render_to_string(
-                        "documents/htmx/related_table.html", {"table": table}, request=request
-                    ),
-                )
-            )
-        return sections
+        hidden = ("vehicle", "address", "contact_phone")
+        return related_sections(
+            request,
+            doc,
+            [
+                ("repairorder", "维修记录", "vehicle", hidden),
+                ("maintenanceorder", "保养记录", "vehicle", hidden),
+            ],
+            limit=50,
+        )
 
 
 # --- 维修订单, 保养订单 ---------------------------------------------------------------------------
@@ -542,24 +522,14 @@ class MaintenanceOrderType(ServiceOrderType):
 def _service_source(model, kind: str):
     """One row per order ever billed: billed while 待支付/已完成, paid once 已完成 (the
     确认收款 stand-in), ever billed (状态 已成交) when its amount was above zero."""
-    from django.db.models import Case, DecimalField, IntegerField, Value, When
-    from django.db.models import F as Col
+    from django.db.models import Case, IntegerField, Q, Value, When
 
-    money = DecimalField(max_digits=14, decimal_places=2)
     return (
         model.objects.filter(billed_at__isnull=False)
         .annotate(
             kind=Value(kind),
-            billed=Case(
-                When(status__in=BILLED_STATUSES, then=Col("amount")),
-                default=Value(ZERO),
-                output_field=money,
-            ),
-            paid=Case(
-                When(status=ServiceStatus.COMPLETED, then=Col("amount")),
-                default=Value(ZERO),
-                output_field=money,
-            ),
+            billed=ledger.amount_when(Q(status__in=BILLED_STATUSES)),
+            paid=ledger.amount_when(Q(status=ServiceStatus.COMPLETED)),
             ever_billed=Case(
                 When(amount__gt=0, then=Value(1)), default=Value(0), output_field=IntegerField()
             ),

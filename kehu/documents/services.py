@@ -17,9 +17,9 @@ from kehu.audit.models import Action
 from kehu.audit.services import record_change, snapshot
 from kehu.core.errors import ApplicationError, FieldError
 from kehu.core.money import clean_money
-from kehu.customers.validation import clean_text
 from kehu.org.authz import authorize
 
+from .fields import text as _text
 from .models import ApprovalStatus
 from .numbering import issue_number
 from .types import DocumentType
@@ -27,13 +27,6 @@ from .types import DocumentType
 CENT = Decimal("0.01")
 MAX_ITEMS = 200
 MAX_QUANTITY = Decimal("99999999.99")
-
-
-def _text(value: Any, label: str, limit: int, *, required: bool = False) -> str:
-    text = clean_text(value, "document_text", required=required, label=label)
-    if len(text) > limit:
-        raise FieldError(f"{label}不能超过{limit}个字符")
-    return text
 
 
 def clean_quantity(value: Any) -> Decimal:

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import include, path, reverse
 from django.views import View
+from django_tables2 import RequestConfig
 
 from kehu.core import views as generic
 from kehu.core.attachments import attach_files, attachments_of
@@ -338,3 +339,37 @@ def portrait_tab(decl: DocumentType):
         )
 
     return render_tab
+
+
+def related_sections(request, parent, specs, *, limit: int | None = None) -> list[tuple[str, str]]:
+    """The document page's sections listing documents of other types that point at ``parent``
+    (a contract's 回款信息/回款计划, a vehicle's 维修记录/保养记录): ``specs`` is
+    ``[(type key, title, lookup field, columns to leave out)]``; each is the type's own table,
+    through its visibility rule, shown only to holders of its view permission."""
+    from .types import registry
+
+    sections = []
+    for key, title, lookup, exclude in specs:
+        decl = registry[key]
+        if not can_view(request.user, decl):
+            continue
+        queryset = selectors.document_list(decl, user=request.user).filter(**{lookup: parent})
+        queryset = queryset.order_by(*decl.default_ordering)
+        table = decl.table_class(
+            queryset[:limit] if limit else queryset,
+            exclude=("customer", "select", *exclude),
+            orderable=False,
+            empty_text=f"暂无{title}",
+        )
+        RequestConfig(request, paginate=False).configure(table)
+        html = render_to_string(
+            "documents/htmx/related_table.html", {"table": table}, request=request
+        )
+        sections.append((title, html))
+    return sections
+
+
+def can_view(user, decl: DocumentType) -> bool:
+    from kehu.org.authz import has_permission
+
+    return has_permission(user, "view", decl.model)

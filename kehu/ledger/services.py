@@ -36,6 +36,23 @@ def register_source(fn: Callable[[], QuerySet]) -> Callable[[], QuerySet]:
     return fn
 
 
+def amount_when(condition, field: str = "amount"):
+    """For a source's ``billed``/``paid`` column: ``field`` where ``condition`` holds, else 0."""
+    from django.db.models import Case, DecimalField, Value, When
+
+    return Case(
+        When(condition, then=F(field)),
+        default=Value(ZERO),
+        output_field=DecimalField(max_digits=14, decimal_places=2),
+    )
+
+
+def no_amount():
+    from django.db.models import DecimalField, Value
+
+    return Value(ZERO, output_field=DecimalField(max_digits=14, decimal_places=2))
+
+
 def post(*, customer_id: int, kind: str, billed: Decimal = ZERO, paid: Decimal = ZERO) -> bool:
     """Add ``billed − paid`` to the customer's receivable of ``kind`` (negative amounts reverse
     an earlier posting). Billing anything makes the customer 已成交; the answer says whether

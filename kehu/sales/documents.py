@@ -26,7 +26,14 @@ from kehu.core.errors import ApplicationError, FieldError
 from kehu.core.money import clean_money, money_display
 from kehu.core.tables import MoneyColumn
 from kehu.customers.forms import customer_picker_field, fill_customer_picker
-from kehu.customers.validation import clean_dict_entry, clean_text
+from kehu.customers.validation import clean_dict_entry
+from kehu.documents.fields import day as _day
+from kehu.documents.fields import field as _field
+from kehu.documents.fields import raise_errors as _errors
+from kehu.documents.fields import text as _name
+from kehu.documents.fields import user as _user
+from kehu.documents.fields import visible_document as _visible
+from kehu.documents.fields import when as _when
 from kehu.documents.filters import DocumentFilterSet
 from kehu.documents.forms import DocumentForm
 from kehu.documents.models import ApprovalStatus
@@ -50,89 +57,6 @@ MAX_REMIND_DAYS = 30
 COUNTED = (ApprovalStatus.DRAFT, ApprovalStatus.PENDING, ApprovalStatus.APPROVED)
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
-
-
-def _errors(errors: dict[str, list[str]]) -> None:
-    if errors:
-        raise ApplicationError("输入有误，请检查后重试", errors=errors)
-
-
-def _field(errors, name, fn, *args, **kwargs):
-    try:
-        return fn(*args, **kwargs)
-    except FieldError as exc:
-        errors[name] = [str(exc)]
-        return None
-
-
-def _name(value, label: str, limit: int, *, required: bool = False) -> str:
-    text = clean_text(value, "document_name", required=required, label=label)
-    if len(text) > limit:
-        raise FieldError(f"{label}不能超过{limit}个字符")
-    return text
-
-
-def _when(value, label: str):
-    """A date or date-time from a form, the API (ISO text) or code; "" → None."""
-    if value in (None, ""):
-        return None
-    if isinstance(value, datetime):
-        return value if timezone.is_aware(value) else timezone.make_aware(value)
-    if isinstance(value, date):
-        return timezone.make_aware(datetime.combine(value, datetime.min.time()))
-    try:
-        parsed = datetime.fromisoformat(str(value).strip())
-    except ValueError:
-        raise FieldError(f"{label}格式不正确") from None
-    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
-
-
-def _day(value, label: str, *, required: bool = False):
-    if value in (None, ""):
-        if required:
-            raise FieldError(f"请填写{label}")
-        return None
-    if isinstance(value, datetime):
-        return timezone.localdate(value) if timezone.is_aware(value) else value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip()[:10])
-    except ValueError:
-        raise FieldError(f"{label}格式不正确") from None
-
-
-def _user(value, label: str):
-    if value in (None, ""):
-        return None
-    from kehu.org.models import User
-
-    if isinstance(value, User):
-        return value
-    user = User.objects.filter(pk=value, is_active=True).first() if str(value).isdigit() else None
-    if user is None:
-        raise FieldError(f"{label}不存在或已停用")
-    return user
-
-
-def _visible(decl_model, user, pk, label: str, customer=None):
-    """A document the actor sees (a contract for a payment …), else a Chinese field error."""
-    from kehu.documents.selectors import document_list
-    from kehu.documents.types import for_model
-
-    if pk in (None, ""):
-        raise FieldError(f"请选择{label}")
-    pk = getattr(pk, "pk", pk)
-    found = (
-        document_list(for_model(decl_model), user=user).filter(pk=pk).first()
-        if str(pk).isdigit() and len(str(pk)) < 19
-        else None
-    )
-    if found is None:
-        raise FieldError(f"{label}不存在或无权查看")
-    if customer is not None and found.customer_id != customer.pk:
-        raise FieldError(f"{label}不属于该客户")
-    return found
 
 
 def _user_label(user) -> str:
@@ -514,36 +438,17 @@ class ContractType(DocumentType):
         return found
 
     def related_tables(self, request, doc):
-        from django_tables2 import RequestConfig
+        from kehu.documents.views import related_sections
 
-        from kehu.documents.selectors import document_list
-        from kehu.documents.types import registry
-
-        sections = []
-        for key, title in (("payment", "回款信息"), ("paymentplan", "回款计划")):
-            decl = registry[key]
-            if not request.user.has_perm(f"sales.view_{decl.model._meta.model_name}"):
-                continue
-            table = decl.table_class(
-                document_list(decl, user=request.user)
-                .filter(contract=doc)
-                .order_by(*decl.default_ordering),
-                exclude=("customer", "select", "contract", "contract_name"),
-                orderable=False,
-                empty_text=f"暂无{title}",
-            )
-            RequestConfig(request, paginate=False).configure(table)
-            from django.template.loader import render_to_string
-
-            sections.append(
-                (
-                    title,
-                    render_to_string(
-                        "documents/htmx/related_table.html", {"table": table}, request=request
-                    ),
-                )
-            )
-        return sections
+        hidden = ("contract", "contract_name")
+        return related_sections(
+            request,
+            doc,
+            [
+                ("payment", "回款信息", "contract", hidden),
+                ("paymentplan", "回款计划", "contract", hidden),
+            ],
+        )
 
 
 # --- 回款计划 ------------------------------------------------------------------------------------
@@ -1073,13 +978,13 @@ class PaymentType(DocumentType):
 
 @ledger.register_source
 def billed_contracts():
-    from django.db.models import DecimalField, IntegerField, Value
+    from django.db.models import IntegerField, Value
 
     return (
         Contract.objects.filter(approved_at__isnull=False)
         .annotate(
-            billed=_money_if(Q(approval_status=ApprovalStatus.APPROVED), "amount"),
-            paid=Value(ZERO, output_field=DecimalField(max_digits=14, decimal_places=2)),
+            billed=ledger.amount_when(Q(approval_status=ApprovalStatus.APPROVED)),
+            paid=ledger.no_amount(),
             ever_billed=Value(1, output_field=IntegerField()),
         )
         .values("customer_id", "kind", "billed", "paid", "ever_billed")
@@ -1089,25 +994,15 @@ def billed_contracts():
 
 @ledger.register_source
 def paid_payments():
-    from django.db.models import DecimalField, IntegerField, Value
+    from django.db.models import IntegerField, Value
 
     return (
         Payment.objects.filter(approval_status=ApprovalStatus.APPROVED)
         .annotate(
-            billed=Value(ZERO, output_field=DecimalField(max_digits=14, decimal_places=2)),
-            paid=_money_if(Q(pk__isnull=False), "amount"),
+            billed=ledger.no_amount(),
+            paid=ledger.amount_when(Q(pk__isnull=False)),
             ever_billed=Value(0, output_field=IntegerField()),
         )
         .values("customer_id", "kind", "billed", "paid", "ever_billed")
         .order_by()
-    )
-
-
-def _money_if(condition, field):
-    from django.db.models import Case, DecimalField, F, Value, When
-
-    return Case(
-        When(condition, then=F(field)),
-        default=Value(ZERO),
-        output_field=DecimalField(max_digits=14, decimal_places=2),
     )
