@@ -56,6 +56,7 @@ bench: setup  # against DATABASE_URL's seeded database (see bench/README.md)
 	$(BIN)/python bench/pool_claim.py
 	$(BIN)/python bench/import_export.py
 	$(BIN)/python bench/documents.py
+	$(BIN)/python bench/portrait.py
 
 clean:
 	rm -rf $(VENV) node_modules kehu/static/vendor staticfiles

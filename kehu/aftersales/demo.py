@@ -1,5 +1,7 @@
-"""Demo after-sales data (SPEC §11): 测试客户A有限公司 gets vehicles from its 整车 contract and
-repair and maintenance orders in every state, like the seed's 客户车辆 / 维修记录 / 保养记录.
+"""Demo after-sales data (SPEC §11): 测试客户A有限公司 gets vehicles from its 整车 contract,
+repair and maintenance orders in every state and 挂账订单 in every state, like the seed's 客户车辆 /
+维修记录 / 保养记录 / 挂账订单列表. An order 已完成 was paid: by a 回款 (its owner registers it,
+财务 approves) or by a 挂账订单 (voucher uploaded, 财务 approves).
 
 Everything goes through the real services (document_save, flow.transition), so the ledger
 (维修订单 / 保养订单 receivables) and the vehicles' counts are what the orders say, and
@@ -22,7 +24,10 @@ D, P, A, W, C, X = (
     "completed",
     "cancelled",
 )
-PATH = {D: [], P: [P], A: [P, A], W: [P, A, W], C: [P, A, W, C]}
+PATH = {D: [], P: [P], A: [P, A], W: [P, A, W], C: [P, A, W]}
+# How an order is paid: "payment" (回款) or "onaccount" (挂账订单, 已付款) for the 已完成 ones; the
+# 待支付 ones get a 挂账订单 挂账中 / 支付审批 (and a cancelled one before it).
+HK, GZ = "payment", "onaccount"
 
 # name, brand, spec, serial number, interval (days), last annual inspection
 VEHICLES = [
@@ -46,9 +51,9 @@ REPAIRS = [
         A,
         None,
     ),
-    (date(2026, 2, 3), 2, "A", "坏了", "onsite", "120.00", W, "sales1"),
-    (date(2026, 1, 15), 1, "A", "刹车失灵", "in_store", "75.00", C, "service1"),
-    (date(2025, 12, 23), 2, "A", "轮胎鼓包", "onsite", "110.00", C, "sales1"),
+    (date(2026, 2, 3), 2, "A", "坏了", "onsite", "120.00", (W, "挂账中"), "sales1"),
+    (date(2026, 1, 15), 1, "A", "刹车失灵", "in_store", "75.00", (C, HK), "service1"),
+    (date(2025, 12, 23), 2, "A", "轮胎鼓包", "onsite", "110.00", (C, GZ), "sales1"),
     (date(2025, 11, 26), None, "小A", "客户自行修好", "onsite", "12438.00", X, None),
 ]
 # The seed's 保养记录; a day given as a number is that many days before today (so that the
@@ -66,9 +71,9 @@ MAINTENANCES = [
         A,
         None,
     ),
-    (-20, 0, "A", "季度保养", "onsite", "0.10", W, "service1"),
-    (-50, 2, "A", "季度保养", "onsite", "110.00", C, "service1"),
-    (date(2025, 10, 10), 1, "小A", "季度保养", "in_store", "160.00", C, "sales1"),
+    (-20, 0, "A", "季度保养", "onsite", "160.00", (W, "支付审批"), "service1"),
+    (-50, 2, "A", "季度保养", "onsite", "110.00", (C, HK), "service1"),
+    (date(2025, 10, 10), 1, "小A", "季度保养", "in_store", "0.10", (C, GZ), "sales1"),
     (date(2025, 10, 11), 0, "A", "重复下单", "onsite", "1.00", X, None),
 ]
 
@@ -177,6 +182,7 @@ def _order(
             {"name": n, "quantity": q, "unit_price": p, "discount": d} for n, q, p, d in amount
         ]
     service = users["service1"]
+    state, paid_by = state if isinstance(state, tuple) else (state, None)
     order = document_save(decl, actor=service, instance=None, data=data)
     targets = [X] if state == X else PATH[state]
     for to in targets:
@@ -184,6 +190,9 @@ def _order(
         order = flow.transition(
             decl, actor=actor, order=order, to=to, reason="客户取消" if to == X else ""
         )
+    if paid_by:
+        _pay(order, paid_by, users, moment)
+        order.refresh_from_db()
     # the order looks done when it happened, not today
     stamps = {"created_at": moment - timedelta(minutes=20), "updated_at": moment}
     for n, field in enumerate(("dispatched_at", "finished_at", "billed_at", "completed_at")):
@@ -194,3 +203,40 @@ def _order(
         stamps["cancelled_at"] = stamps["updated_at"] = moment + timedelta(hours=2)
     type(order).objects.filter(pk=order.pk).update(**stamps)
     return order
+
+
+def _pay(order, how: str, users, moment) -> None:
+    """Pay ``order`` (待支付) as the seed's tables show: a 回款 or a 挂账订单 approved by 财务
+    (已完成 follows), or a 挂账订单 left 挂账中 / 支付审批 (with a cancelled one before it)."""
+    from django.core.files.base import ContentFile
+
+    from kehu.basics.models import DictEntry, DictKind
+    from kehu.core.attachments import attach_files
+    from kehu.documents import approval
+    from kehu.documents.services import document_save
+    from kehu.documents.types import registry
+
+    from .documents import cancel_on_account
+
+    field = "repair_order" if order._meta.model_name == "repairorder" else "maintenance_order"
+    owner, finance = order.customer.owner, users.get("finance1")
+    if how == HK:
+        decl, data, actor = registry["payment"], {field: order.pk, "amount": order.amount}, owner
+    else:
+        store = DictEntry.objects.filter(kind=DictKind.STORE).order_by("sort", "id").first()
+        decl, actor = registry["onaccount"], users["service1"]
+        data = {field: order.pk, "store": store.pk if store else None}
+    if how == "挂账中":  # a first one cancelled (wrong amount), then the one standing
+        wrong = document_save(decl, actor=actor, instance=None, data={**data, "amount": "75.00"})
+        cancel_on_account(actor=actor, doc=wrong, reason="金额填错，重新挂账")
+    doc = document_save(decl, actor=actor, instance=None, data=data)
+    if how in (GZ, "支付审批"):
+        voucher = ContentFile(b"demo voucher", name=f"{doc.number}-付款凭证.pdf")
+        attach_files(actor=actor, obj=doc, files=[voucher])
+    if how in (HK, GZ, "支付审批"):
+        approval.submit(decl, actor=actor, doc=doc)
+    if how in (HK, GZ) and finance is not None:
+        approval.approve(decl, actor=finance, doc=doc)
+    type(doc).objects.filter(pk=doc.pk).update(
+        created_at=moment + timedelta(hours=12), updated_at=moment + timedelta(hours=13)
+    )

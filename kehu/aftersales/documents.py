@@ -20,6 +20,8 @@ from pydantic import Field
 
 from kehu.basics.models import DictKind
 from kehu.core.api import Id
+from kehu.core.attachments import attachments_of
+from kehu.core.errors import ApplicationError
 from kehu.core.money import clean_money, money_display
 from kehu.customers.validation import clean_dict_entry, clean_phone
 from kehu.documents.fields import day as _day
@@ -31,12 +33,24 @@ from kehu.documents.fields import when as _when
 from kehu.documents.types import DocumentType, register
 from kehu.ledger import services as ledger
 
-from .filters import MaintenanceOrderFilterSet, RepairOrderFilterSet, VehicleFilterSet
-from .forms import MaintenanceOrderForm, RepairOrderForm, VehicleForm, default_address
+from .filters import (
+    MaintenanceOrderFilterSet,
+    OnAccountOrderFilterSet,
+    RepairOrderFilterSet,
+    VehicleFilterSet,
+)
+from .forms import (
+    MaintenanceOrderForm,
+    OnAccountOrderForm,
+    RepairOrderForm,
+    VehicleForm,
+    default_address,
+)
 from .models import (
     BILLED_STATUSES,
     MaintenanceOrder,
     MaintenanceOrderItem,
+    OnAccountOrder,
     OrderKind,
     RepairOrder,
     RepairOrderItem,
@@ -44,7 +58,14 @@ from .models import (
     ServiceStatus,
     Vehicle,
 )
-from .tables import MaintenanceOrderTable, RepairOrderTable, VehicleTable, status_badge
+from .services import COUNTED_STATES, lock_order, order_paid
+from .tables import (
+    MaintenanceOrderTable,
+    OnAccountOrderTable,
+    RepairOrderTable,
+    VehicleTable,
+    status_badge,
+)
 
 ZERO = Decimal("0.00")
 
@@ -256,6 +277,7 @@ class ServiceOrderType(DocumentType):
 
     approval = False
     ledger_kind = ""
+    payment_field = ""  # the 回款 / 挂账订单 field naming an order of this type
     reason_label = "维修原因"
     tab_order = 70
     extra_tabs = (("assigned", "我的工单"),)
@@ -324,6 +346,12 @@ class ServiceOrderType(DocumentType):
 
     def state_display(self, doc):
         return f"状态为「{doc.get_status_display()}」"
+
+    def after_save(self, doc, *, created, actor):
+        if created:  # an open order keeps the customer out of the pool return (hooks.py)
+            from kehu.pool import rules as pool_rules
+
+            pool_rules.refresh_return_due([doc.customer_id])
 
     def filter_tab(self, queryset, *, tab, user):
         if tab == "assigned":
@@ -440,9 +468,19 @@ class ServiceOrderType(DocumentType):
         return fields
 
     def extra_actions(self, user, doc):
+        from kehu.org.authz import can
+        from kehu.sales.models import Payment
+
         from . import flow
 
-        return [
+        paying = []
+        if doc.status == ServiceStatus.AWAITING_PAYMENT and order_paid(doc) < doc.amount:
+            query = f"?{self.payment_field}={doc.pk}"
+            if can(user, "add", Payment(customer=doc.customer)):
+                paying.append(("登记回款", reverse("payment_add") + query, "btn-primary"))
+            if can(user, "add", OnAccountOrder(customer=doc.customer)):
+                paying.append(("挂账", reverse("onaccountorder_add") + query, ""))
+        return paying + [
             (
                 step.label,
                 reverse(f"{self.url_name}_transition", args=[doc.pk, step.target]),
@@ -456,6 +494,7 @@ class ServiceOrderType(DocumentType):
         from django.template.loader import render_to_string
 
         from kehu.audit.selectors import changelog_list
+        from kehu.documents.views import related_sections
 
         entries = changelog_list(
             user=request.user, object_type=self.model._meta.label_lower, object_id=doc.pk
@@ -465,7 +504,18 @@ class ServiceOrderType(DocumentType):
             {"entries": [(e, self._history_text(e)) for e in entries]},
             request=request,
         )
-        return [("处理记录", html)]
+        paid = []
+        if doc.billed_at is not None:  # 回款 and 挂账订单 against it (from 待支付 on)
+            paid = related_sections(
+                request,
+                doc,
+                [
+                    ("payment", "回款", self.payment_field, ("contract", "contract_name")),
+                    ("onaccount", "挂账订单", self.payment_field, ("contact_name", "address")),
+                ],
+                limit=50,
+            )
+        return [*paid, ("处理记录", html)]
 
     def _history_text(self, entry) -> str:
         """A step's own sentence ("维修订单「WX…」派工给「陈售后」"), else 创建 / 修改：字段…"""
@@ -492,6 +542,7 @@ class RepairOrderType(ServiceOrderType):
         RepairOrderForm,
     )
     ledger_kind = "repair"
+    payment_field = "repair_order"
     reason_label = "维修原因"
     tab_order = 70
 
@@ -512,16 +563,263 @@ class MaintenanceOrderType(ServiceOrderType):
         MaintenanceOrderForm,
     )
     ledger_kind = "maintenance"
+    payment_field = "maintenance_order"
     reason_label = "保养内容"
     tab_order = 80
+
+
+# --- 挂账订单 ------------------------------------------------------------------------------------
+
+
+@register
+class OnAccountOrderType(DocumentType):
+    """挂账订单 (SPEC §6.2): a repair or maintenance order awaiting payment charged to the
+    customer's account. 挂账中 → (凭证 uploaded, 提交审批) 支付审批 → (财务 approves) 已付款,
+    paid in the ledger and the service order 已完成 once paid in full; 取消 while 挂账中, or
+    作废 of a paid one (reversed exactly, the order back to 待支付)."""
+
+    key, model, prefix, label = "onaccount", OnAccountOrder, "GZ", "挂账订单"
+    api_path, url_name, tab_key, tab_label = (
+        "on-account-orders",
+        "onaccountorder",
+        "onaccounts",
+        "挂账订单列表",
+    )
+    filterset_class, table_class, form_class = (
+        OnAccountOrderFilterSet,
+        OnAccountOrderTable,
+        OnAccountOrderForm,
+    )
+    tab_order = 90
+    addable_from_portrait = False  # charged from a service order awaiting payment
+    delete_hint = "只有挂账中（未提交）的可以删除。"
+    api_fields = {
+        "repair_order_id": (Id | None, Field(None, description="待支付的维修订单")),
+        "maintenance_order_id": (Id | None, Field(None, description="待支付的保养订单")),
+        "store_id": (Id | None, Field(None, description="字典 stores（门店）的条目")),
+        "amount": (
+            Decimal | str | None,
+            Field(None, description='"110.00" or a number; 默认为订单未付金额'),
+        ),
+    }
+    create_only_fields = ("repair_order_id", "maintenance_order_id")
+    out_fields = ("repair_order", "maintenance_order", "kind", "store", "amount")
+    out_extra = {"status": str, "status_label": str, "store_name": str}
+    search_fields = ("number", "customer__name")
+    select_related = (
+        "customer",
+        "customer__owner",
+        "creator",
+        "repair_order",
+        "maintenance_order",
+        "store",
+    )
+    api_orderings = ("created_at", "number", "amount")
+
+    def serialize(self, doc):
+        data = super().serialize(doc)
+        data["status"] = doc.status
+        data["status_label"] = doc.get_status_display()
+        data["store_name"] = doc.store.name if doc.store_id else ""
+        return data
+
+    def state_display(self, doc):
+        return f"状态为「{doc.get_status_display()}」"
+
+    def list_queryset(self, queryset):
+        """上传凭证 / 上传时间: the vouchers (attachments) counted and dated in the same query."""
+        from django.contrib.contenttypes.models import ContentType
+        from django.db.models import Count, IntegerField, Max, OuterRef, Subquery
+
+        from kehu.core.models import Attachment
+
+        vouchers = Attachment.objects.filter(
+            content_type=ContentType.objects.get_for_model(OnAccountOrder),
+            object_id=OuterRef("pk"),
+        ).order_by()
+        return queryset.annotate(
+            voucher_count=Subquery(
+                vouchers.values("object_id").annotate(n=Count("pk")).values("n"),
+                output_field=IntegerField(),
+            ),
+            voucher_at=Subquery(
+                vouchers.values("object_id").annotate(t=Max("created_at")).values("t")
+            ),
+        )
+
+    @staticmethod
+    def _order_for(actor, data):
+        """The service order named (exactly one), visible, awaiting payment, locked."""
+        named = [k for k in ("repair_order", "maintenance_order") if data.get(k) not in (None, "")]
+        if len(named) != 1:
+            message = "请选择待支付的维修订单或保养订单（只选一个）"
+            raise ApplicationError(message, errors={"repair_order": [message]})
+        key = named[0]
+        model, label = (
+            (RepairOrder, "维修订单") if key == "repair_order" else (MaintenanceOrder, "保养订单")
+        )
+        from kehu.core.errors import FieldError
+
+        try:
+            order = _visible(model, actor, data.get(key), label)
+        except FieldError as exc:
+            raise ApplicationError(str(exc), errors={key: [str(exc)]}) from exc
+        order = lock_order(model, order.pk)
+        if order.status != ServiceStatus.AWAITING_PAYMENT:
+            message = (
+                f"{label}「{order.number}」状态为「{order.get_status_display()}」，"
+                "验收后（待支付）才能挂账"
+            )
+            raise ApplicationError(message, errors={key: [message]})
+        return key, order
+
+    def customer_for(self, *, actor, data):
+        return self._order_for(actor, data)[1].customer
+
+    def new_number(self, doc) -> str:
+        """挂账订单号 = the service order's number (the seed's); -2, -3 … after a cancelled one."""
+        base = doc.service_order.number
+        taken = set(
+            OnAccountOrder.objects.filter(number__startswith=base).values_list("number", flat=True)
+        )
+        if base not in taken:
+            return base
+        return next(f"{base}-{n}" for n in range(2, len(taken) + 3) if f"{base}-{n}" not in taken)
+
+    def clean(self, *, actor, data, instance, customer):
+        errors: dict[str, list[str]] = {}
+        cleaned: dict[str, Any] = {}
+        if instance is None:
+            key, order = self._order_for(actor, data)
+            cleaned[key] = order
+            cleaned["kind"] = "repair" if key == "repair_order" else "maintenance"
+        else:
+            order = instance.service_order
+            order = lock_order(type(order), order.pk)
+        cleaned["store"] = _field(
+            errors, "store", clean_dict_entry, data.get("store"), DictKind.STORE, "维修门店"
+        )
+        left = order.amount - order_paid(order)
+        if instance is not None and instance.approval_status in COUNTED_STATES:
+            left += instance.amount
+        if data.get("amount") in (None, ""):  # empty: what is left to pay
+            amount = max(left, ZERO)
+        else:
+            amount = _field(errors, "amount", clean_money, data.get("amount"), "挂账金额")
+        if amount is not None and amount <= 0:
+            errors["amount"] = [
+                "挂账金额必须大于0" if left > 0 else f"订单「{order.number}」已无未付金额"
+            ]
+        elif amount is not None and amount > left:
+            errors["amount"] = [
+                f"挂账金额超出订单未付金额：订单金额 {money_display(order.amount)}，"
+                f"最多还能挂账 {money_display(max(left, ZERO))}"
+            ]
+        cleaned["amount"] = amount
+        _errors(errors)
+        return cleaned
+
+    def detail_fields(self, doc):
+        from .tables import on_account_badge
+
+        order = doc.service_order
+        url = reverse(f"{order._meta.model_name}_detail", args=[order.pk])
+        vouchers = list(attachments_of(doc)[:1])
+        return [
+            ("状态", on_account_badge(doc)),
+            ("挂账类型", "维修订单" if doc.kind == "repair" else "保养订单"),
+            (
+                str(order._meta.verbose_name),
+                format_html(
+                    '<a href="{}">{}</a>（{}）', url, order.number, order.get_status_display()
+                ),
+            ),
+            ("维修门店", doc.store or "—"),
+            ("联系人", order.contact_name),
+            ("联系电话", order.contact_phone),
+            ("客户地址", order.address or "—"),
+            ("挂账金额", money_display(doc.amount)),
+            ("订单金额", money_display(order.amount)),
+            (
+                "上传时间",
+                _when_label(vouchers[0].created_at) if vouchers else "无（请在下方上传凭证）",
+            ),
+        ]
+
+    def submit_refusal(self, doc):
+        if not attachments_of(doc).exists():
+            return "请先上传付款凭证（附件）再提交支付审批"
+        order = lock_order(type(doc.service_order), doc.service_order.pk)
+        if order.status != ServiceStatus.AWAITING_PAYMENT:
+            return f"订单「{order.number}」状态为「{order.get_status_display()}」，不能提交支付审批"
+        if order_paid(order) > order.amount:
+            return "挂账金额超出订单未付金额，请修改挂账金额"
+        return None
+
+    def on_approved(self, doc):
+        ledger.post(customer_id=doc.customer_id, kind=doc.kind, paid=doc.amount)
+        self._settle(doc)
+
+    def on_voided(self, doc):
+        ledger.post(customer_id=doc.customer_id, kind=doc.kind, paid=-doc.amount)
+        self._settle(doc)
+
+    @staticmethod
+    def _settle(doc):
+        from . import flow
+
+        order = doc.service_order
+        flow.settle(type(order), order.pk, actor=getattr(doc, "acting_user", None))
+
+    def extra_actions(self, user, doc):
+        from kehu.org.authz import can
+
+        if doc.editable and can(user, "change", doc):
+            return [
+                ("取消挂账", reverse("onaccountorder_cancel", args=[doc.pk]), "btn-outline-danger")
+            ]
+        return []
+
+
+def cancel_on_account(*, actor, doc, reason: str):
+    """取消 a 挂账订单 still 挂账中 (未提交 or 驳回): kept in the list as 取消, nothing posted."""
+    from django.db import transaction
+
+    from kehu.audit.models import Action
+    from kehu.audit.services import record_change
+    from kehu.core.errors import Conflict
+    from kehu.documents.approval import _comment
+    from kehu.org.authz import authorize
+
+    with transaction.atomic():
+        doc = OnAccountOrder.objects.select_for_update(of=("self",)).get(pk=doc.pk)
+        authorize(actor, "change", doc, message="没有处理挂账订单的权限")
+        if not doc.editable:
+            raise Conflict(
+                f"挂账订单「{doc.number}」{doc.get_status_display()}，不能取消", code="wrong_state"
+            )
+        reason = _comment(reason, required=True, what="取消原因")
+        before = doc.approval_status
+        doc.approval_status, doc.voided_at, doc.void_reason = "void", timezone.now(), reason
+        doc.save(update_fields=["approval_status", "voided_at", "void_reason", "updated_at"])
+        record_change(
+            actor=actor,
+            action=Action.UPDATE,
+            obj=doc,
+            before={"approval_status": before},
+            after={"approval_status": doc.approval_status},
+            message=f"挂账订单「{doc.number}」取消：{reason}",
+        )
+    return doc
 
 
 # --- the ledger's sources: what reconcile_receivables recomputes from -------------------------
 
 
 def _service_source(model, kind: str):
-    """One row per order ever billed: billed while 待支付/已完成, paid once 已完成 (the
-    确认收款 stand-in), ever billed (状态 已成交) when its amount was above zero."""
+    """One row per order ever billed: billed while 待支付/已完成, ever billed (状态 已成交)
+    when its amount was above zero. What is paid comes from the 回款 (kehu.sales) and 挂账订单
+    (below) against it."""
     from django.db.models import Case, IntegerField, Q, Value, When
 
     return (
@@ -529,7 +827,7 @@ def _service_source(model, kind: str):
         .annotate(
             kind=Value(kind),
             billed=ledger.amount_when(Q(status__in=BILLED_STATUSES)),
-            paid=ledger.amount_when(Q(status=ServiceStatus.COMPLETED)),
+            paid=ledger.no_amount(),
             ever_billed=Case(
                 When(amount__gt=0, then=Value(1)), default=Value(0), output_field=IntegerField()
             ),
@@ -539,11 +837,28 @@ def _service_source(model, kind: str):
     )
 
 
-@ledger.register_source
+@ledger.register_source(billed_on="billed_at")
 def billed_repair_orders():
     return _service_source(RepairOrder, "repair")
 
 
-@ledger.register_source
+@ledger.register_source(billed_on="billed_at")
 def billed_maintenance_orders():
     return _service_source(MaintenanceOrder, "maintenance")
+
+
+@ledger.register_source
+def paid_on_account_orders():
+    """挂账订单 审批通过 (已付款): paid for their kind."""
+    from django.db.models import IntegerField, Q, Value
+
+    return (
+        OnAccountOrder.objects.filter(approval_status="approved")
+        .annotate(
+            billed=ledger.no_amount(),
+            paid=ledger.amount_when(Q(pk__isnull=False)),
+            ever_billed=Value(0, output_field=IntegerField()),
+        )
+        .values("customer_id", "kind", "billed", "paid", "ever_billed")
+        .order_by()
+    )

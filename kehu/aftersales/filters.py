@@ -10,10 +10,14 @@ from django.utils import timezone
 
 from kehu.basics.models import DictEntry, DictKind
 from kehu.documents.filters import DocumentFilterSet
+from kehu.ledger import ageing
 
 from .models import (
     MAINTENANCE_STATUS_CHOICES,
+    ON_ACCOUNT_STATES,
     MaintenanceOrder,
+    OnAccountOrder,
+    OnAccountStatus,
     OrderKind,
     RepairOrder,
     ServiceMode,
@@ -27,6 +31,7 @@ MAINTENANCE_DUE_DAYS = 30
 class VehicleFilterSet(DocumentFilterSet):
     q = django_filters.CharFilter(label="车辆编号/名称/客户", method="search")
     approval_status = None  # vehicles are not approved
+    awaiting_me = None
     brand = django_filters.ModelChoiceFilter(
         label="车辆品牌",
         queryset=DictEntry.objects.filter(kind=DictKind.VEHICLE_BRAND),
@@ -61,6 +66,7 @@ class VehicleFilterSet(DocumentFilterSet):
 class ServiceOrderFilterSet(DocumentFilterSet):
     q = django_filters.CharFilter(label="单号/客户/车辆/联系人", method="search")
     approval_status = None  # service orders follow their own flow (status)
+    awaiting_me = None
     status = django_filters.ChoiceFilter(label="状态", choices=ServiceStatus.choices)
     order_kind = django_filters.ChoiceFilter(label="订单类型", choices=OrderKind.choices)
     service_mode = django_filters.ChoiceFilter(label="售后方式", choices=ServiceMode.choices)
@@ -77,9 +83,16 @@ class ServiceOrderFilterSet(DocumentFilterSet):
         "contact_name",
         "contact_phone",
     )
+    ageing = django_filters.ChoiceFilter(
+        label="账龄（待支付）", choices=ageing.CHOICES, method="filter_ageing"
+    )
 
     class Meta(DocumentFilterSet.Meta):
         model = RepairOrder
+
+    def filter_ageing(self, queryset, name, value):
+        """首页's 应收账龄 buckets: orders at 待支付 of that age (kehu/ledger/ageing.py)."""
+        return ageing.in_bucket(ageing.open_service_orders(queryset), value, timezone.localdate())
 
 
 class RepairOrderFilterSet(ServiceOrderFilterSet):
@@ -93,3 +106,29 @@ class MaintenanceOrderFilterSet(ServiceOrderFilterSet):
 
     class Meta(DocumentFilterSet.Meta):
         model = MaintenanceOrder
+
+
+class OnAccountOrderFilterSet(DocumentFilterSet):
+    """挂账订单: 挂账中 / 支付审批 / 已付款 / 取消 are approval states by another name."""
+
+    q = django_filters.CharFilter(label="挂账订单号/客户", method="search")
+    approval_status = None
+    status = django_filters.ChoiceFilter(
+        label="审批状态", choices=OnAccountStatus.choices, method="filter_status"
+    )
+    kind = django_filters.ChoiceFilter(
+        label="挂账类型", choices=[("repair", "维修订单"), ("maintenance", "保养订单")]
+    )
+    store = django_filters.ModelChoiceFilter(
+        label="维修门店",
+        queryset=DictEntry.objects.filter(kind=DictKind.STORE),
+        error_messages={"invalid_choice": "门店不存在"},
+    )
+    search_fields = ("number", "customer__name")
+
+    class Meta(DocumentFilterSet.Meta):
+        model = OnAccountOrder
+
+    def filter_status(self, queryset, name, value):
+        states = [a for a, s in ON_ACCOUNT_STATES.items() if s == value]
+        return queryset.filter(approval_status__in=states)

@@ -1,6 +1,6 @@
 """The ONE way a repair or maintenance order changes state (SPEC §6.2, §6.3, §10.1 transition).
 
-    待派工 ──派工──▶ 维修中/保养中 ──完工──▶ 待验收 ──验收──▶ 待支付 ──确认收款──▶ 已完成
+    待派工 ──派工──▶ 维修中/保养中 ──完工──▶ 待验收 ──验收──▶ 待支付 ──付清（完成）──▶ 已完成
                       ▲   └─改派─┘            │
                       └──────────返工─────────┘
     any state before 已完成 ──取消──▶ 已取消
@@ -10,16 +10,17 @@ assignee_id?}``), demo data and tests. It locks the order's row, finds the step 
 state and the target (:data:`STEPS`; anything else is a 409 in Chinese), checks the step's
 permission, writes the state and its timestamp, logs who and when in the change log, and — in
 the same transaction — posts to the ledger: reaching 待支付 bills the order's kind (维修订单 /
-保养订单), 取消 after that reverses it exactly, 确认收款 records it paid.
+保养订单), 取消 after that reverses it exactly (refused while 回款 or 挂账订单 stand against it).
 
-Permissions: 派工, 改派, 完工, 返工, 确认收款 and 取消 need ``aftersales.change_<model>``; 验收 needs
+Permissions: 派工, 改派, 完工, 返工, 完成 and 取消 need ``aftersales.change_<model>``; 验收 needs
 ``aftersales.accept_<model>`` and either the change permission too (the after-sales team) or the
 customer's management (its owner, the owner's superiors: SPEC §1 data scope) — a colleague the
 customer is only shared with may not accept for it.
 
-确认收款 is a stand-in until payments (回款) can target service orders: it records the order's
-amount as paid through the ledger (``paid=amount``), which :func:`kehu.aftersales.documents`'s
-ledger source recomputes from 已完成 orders.
+Paying is not a step: 回款 (kehu.sales, ``repair_order_id`` / ``maintenance_order_id``) and
+挂账订单 against the order are paid in the ledger when approved, and :func:`settle` then moves the
+order to 已完成 once their approved total covers its amount (and back to 待支付 if one of them is
+voided). 完成 by hand is only possible when it is paid in full (e.g. an order of 0.00).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from kehu.org.authz import authorize, has_permission
 from kehu.org.scope import can_manage_owner
 
 from .models import BILLED_STATUSES, ServiceStatus
-from .services import refresh_vehicles
+from .services import lock_order, order_paid, refresh_vehicles
 
 S = ServiceStatus
 
@@ -79,14 +80,7 @@ STEPS: tuple[Step, ...] = (
         "accept",
         style="btn-primary",
     ),
-    Step(
-        "confirm_paid",
-        "确认收款",
-        (S.AWAITING_PAYMENT,),
-        S.COMPLETED,
-        "change",
-        style="btn-primary",
-    ),
+    Step("complete", "完成", (S.AWAITING_PAYMENT,), S.COMPLETED, "change"),
     Step(
         "cancel",
         "取消",
@@ -104,7 +98,7 @@ TARGET_VERBS = {
     S.IN_PROGRESS: "派工",
     S.AWAITING_ACCEPTANCE: "完工",
     S.AWAITING_PAYMENT: "验收",
-    S.COMPLETED: "确认收款",
+    S.COMPLETED: "完成",
     S.CANCELLED: "取消",
 }
 TIMESTAMPS = {
@@ -112,7 +106,7 @@ TIMESTAMPS = {
     "reassign": "dispatched_at",
     "finish": "finished_at",
     "accept": "billed_at",
-    "confirm_paid": "completed_at",
+    "complete": "completed_at",
     "cancel": "cancelled_at",
 }
 LOGGED_FIELDS = (
@@ -178,9 +172,21 @@ def check_permission(user, decl: DocumentType, order, step: Step) -> None:
         raise Forbidden(f"只有客户的负责人、其上级或售后人员可以验收{decl.label}")
 
 
-def available_steps(user, decl: DocumentType, order) -> list[Step]:
-    """The steps ``user`` may take on ``order`` now (buttons; the service checks again)."""
-    return [s for s in STEPS if order.status in s.sources and may(user, decl, order, s)]
+def available_steps(user, decl: DocumentType, order, keys=None) -> list[Step]:
+    """The steps ``user`` may take on ``order`` now (buttons; the service checks again), of
+    ``keys`` only when given (a list row's buttons). 完成 shows only once the order is paid in
+    full (its payments complete it on their own anyway: the button is for an order of 0.00)."""
+    steps = [
+        s
+        for s in STEPS
+        if (keys is None or s.key in keys)
+        and order.status in s.sources
+        and may(user, decl, order, s)
+    ]
+    complete = any(s.key == "complete" for s in steps)
+    if complete and order_paid(order, states=("approved",)) < order.amount:
+        steps = [s for s in steps if s.key != "complete"]
+    return steps
 
 
 def technicians(decl: DocumentType, order):
@@ -281,6 +287,10 @@ def transition(
             message = f"当前状态为「{status_label(decl, current)}」，不能直接{TARGET_VERBS[target]}"
         raise Conflict(message, code="invalid_transition")
     check_permission(actor, decl, order, step)
+    if step.key == "complete":
+        _check_paid(decl, order)
+    if step.key == "cancel" and current in BILLED_STATUSES:
+        _check_nothing_paid(decl, order)
     if assignee_id not in (None, "") and not step.assignee:
         raise ApplicationError(
             "只有派工或改派时可以指定技术员",
@@ -317,9 +327,6 @@ def transition(
 
             pool_rules.refresh_return_due([order.customer_id])  # 已成交客户不回收
         message += f"，计入{decl.label}待收款 {order.amount:,.2f}"
-    elif step.key == "confirm_paid":
-        ledger.post(customer_id=order.customer_id, kind=kind, paid=order.amount)
-        message += f"，已收款 {order.amount:,.2f}"
     elif step.key == "cancel" and was_billed:
         ledger.post(customer_id=order.customer_id, kind=kind, billed=-order.amount)
         message += f"，冲销待收款 {order.amount:,.2f}"
@@ -327,6 +334,8 @@ def transition(
         message += f"：{note}"
     if step.key in ("accept", "cancel") and order.vehicle_id:
         refresh_vehicles([order.vehicle_id])
+    if target in (S.COMPLETED, S.CANCELLED):
+        _refresh_pool_countdown(order)
     record_change(
         actor=actor,
         action=Action.UPDATE,
@@ -336,3 +345,58 @@ def transition(
         message=message,
     )
     return order
+
+
+def _check_paid(decl: DocumentType, order) -> None:
+    paid = order_paid(order, states=("approved",))
+    if paid < order.amount:
+        raise Conflict(
+            f"{decl.label}「{order.number}」尚未付清：订单金额 {order.amount:,.2f}，"
+            f"已回款 {paid:,.2f}；请先登记回款或挂账并审批通过",
+            code="not_paid",
+        )
+
+
+def _check_nothing_paid(decl: DocumentType, order) -> None:
+    if order_paid(order) > 0:
+        raise Conflict(
+            f"{decl.label}「{order.number}」已有回款或挂账订单，请先撤回、取消或作废它们再取消订单",
+            code="has_payments",
+        )
+
+
+def settle(model, order_id: int, *, actor) -> None:
+    """After a 回款 or 挂账订单 against the order was approved or voided (in its transaction):
+    paid in full → 已完成; no longer paid in full → back to 待支付. Logged like a step."""
+    from kehu.documents.types import for_model
+
+    decl = for_model(model)
+    order = lock_order(model, order_id)
+    paid = order_paid(order, states=("approved",))
+    before = snapshot(order, LOGGED_FIELDS)
+    if order.status == S.AWAITING_PAYMENT and paid >= order.amount:
+        order.status, order.completed_at = S.COMPLETED, timezone.now()
+        message = f"{decl.label}「{order.number}」已付清 {paid:,.2f}，完成"
+    elif order.status == S.COMPLETED and paid < order.amount:
+        order.status, order.completed_at = S.AWAITING_PAYMENT, None
+        message = f"{decl.label}「{order.number}」回款作废，已付 {paid:,.2f}，退回待支付"
+    else:
+        return
+    order.save(update_fields=["status", "completed_at", "updated_at"])
+    _refresh_pool_countdown(order)
+    record_change(
+        actor=actor,
+        action=Action.UPDATE,
+        obj=order,
+        before=before,
+        after=snapshot(order, LOGGED_FIELDS),
+        message=message,
+    )
+
+
+def _refresh_pool_countdown(order) -> None:
+    """An open order keeps its customer out of the automatic pool return
+    (kehu/aftersales/hooks.py): its countdown follows when the order opens or closes."""
+    from kehu.pool import rules as pool_rules
+
+    pool_rules.refresh_return_due([order.customer_id])

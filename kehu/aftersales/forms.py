@@ -15,7 +15,7 @@ from kehu.core.money import money_display
 from kehu.customers.forms import customer_picker_field, fill_customer_picker
 from kehu.documents.forms import DocumentForm
 
-from .models import MaintenanceOrder, RepairOrder, Vehicle
+from .models import MaintenanceOrder, OnAccountOrder, RepairOrder, Vehicle
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -294,3 +294,86 @@ class TransitionForm(StyledFormMixin, forms.Form):
 
 def amount_line(order) -> str:
     return f"{order.customer.name} · 金额 {money_display(order.amount)}"
+
+
+def payable_orders(user, *, limit: int = 200) -> list:
+    """The repair and maintenance orders awaiting payment that ``user`` sees (newest first): the
+    choices of a 挂账订单 or a service-order 回款."""
+    from .models import ServiceStatus
+
+    found = []
+    for key in ("repairorder", "maintenanceorder"):
+        if user is None or not user.has_perm(f"aftersales.view_{key}"):
+            continue
+        found += list(
+            _documents(key, user)
+            .filter(status=ServiceStatus.AWAITING_PAYMENT)
+            .order_by("-billed_at", "-id")[:limit]
+        )
+    return sorted(found, key=lambda o: o.billed_at or o.created_at, reverse=True)[:limit]
+
+
+SERVICE_ORDER_FIELDS = {"repairorder": "repair_order", "maintenanceorder": "maintenance_order"}
+
+
+class ServiceOrderChoiceMixin:
+    """One picker 售后订单 over both kinds (``repairorder:12``), preset by ``?repair_order=`` /
+    ``?maintenance_order=``; ``cleaned_data`` gets ``repair_order`` or ``maintenance_order``
+    (the service checks visibility and state again)."""
+
+    def add_service_order_field(self) -> None:
+        field = forms.ChoiceField(
+            label="售后订单（待支付）",
+            required=True,
+            error_messages={
+                "required": "请选择待支付的维修订单或保养订单",
+                "invalid_choice": "订单不存在、无权查看或不是待支付状态",
+            },
+            widget=forms.Select(attrs={"data-picker": "1", "col": "col-12"}),
+        )
+        orders = payable_orders(self.user)
+        field.choices = [("", "请选择")] + [
+            (o.choice_key, f"{o._meta.verbose_name} {o.number}（{amount_line(o)}）") for o in orders
+        ]
+        self.fields = {"service_order": field, **self.fields}
+        for model_name, name in SERVICE_ORDER_FIELDS.items():
+            chosen = self.initial.get(name)
+            if chosen and not self.is_bound:
+                value = f"{model_name}:{chosen}"
+                if value in dict(field.choices):
+                    self.initial["service_order"] = value
+                else:
+                    self.preselect_error = "订单不存在、无权查看或不是待支付状态"
+
+    def clean_service_order(self):
+        model_name, _sep, pk = self.cleaned_data["service_order"].partition(":")
+        self.cleaned_data[SERVICE_ORDER_FIELDS[model_name]] = int(pk)
+        return self.cleaned_data["service_order"]
+
+
+class OnAccountOrderForm(ServiceOrderChoiceMixin, DocumentForm):
+    amount = forms.CharField(label="挂账金额", required=False, help_text="默认为订单未付金额")
+
+    class Meta:
+        model = OnAccountOrder
+        fields = ["store", "amount", "remark"]
+        widgets = {"remark": forms.TextInput(attrs={"col": "col-12"})}
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_onaccount_%s")
+        super().__init__(*args, **kwargs)
+        self.fields["store"].queryset = DictEntry.objects.filter(
+            kind=DictKind.STORE, is_active=True
+        )
+        self.fields["store"].empty_label = "请选择"
+        if self.instance and self.instance.pk:
+            self.initial.setdefault("amount", str(self.instance.amount))
+        else:
+            self.add_service_order_field()
+
+    def clean(self):
+        data = super().clean()
+        for name in SERVICE_ORDER_FIELDS.values():
+            if name in self.cleaned_data:
+                data[name] = self.cleaned_data[name]
+        return data

@@ -50,6 +50,17 @@ class Vehicle(Document):
         on_delete=models.SET_NULL,
         related_name="vehicles",
     )
+    # The contract line it was sold on (生成车辆 from an approved 整车/租赁 contract): one vehicle
+    # per unit, so a line of 3 gives at most 3 vehicles.
+    contract_item = models.ForeignKey(
+        "sales.ContractItem",
+        verbose_name=_("合同明细"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="vehicles",
+        editable=False,
+    )
     maintenance_interval_days = models.PositiveSmallIntegerField(
         _("保养周期（天）"), default=DEFAULT_MAINTENANCE_INTERVAL
     )
@@ -68,6 +79,7 @@ class Vehicle(Document):
         verbose_name_plural = _("客户车辆")
         indexes = [
             models.Index(fields=["customer", "-created_at"], name="vehicle_customer_idx"),
+            models.Index(fields=["-created_at", "-id"], name="vehicle_created_idx"),
             models.Index(fields=["next_maintenance_at"], name="vehicle_next_maint_idx"),
             models.Index(fields=["inspection_due_at"], name="vehicle_inspection_idx"),
         ]
@@ -178,6 +190,11 @@ class ServiceOrder(Document):
     def billed(self) -> bool:
         return self.status in BILLED_STATUSES
 
+    @property
+    def choice_key(self) -> str:
+        """How the 售后订单 picker of a 回款 / 挂账订单 names it: ``repairorder:12``."""
+        return f"{self._meta.model_name}:{self.pk}"
+
 
 class RepairOrder(ServiceOrder):
     class Meta(ServiceOrder.Meta):
@@ -186,6 +203,9 @@ class RepairOrder(ServiceOrder):
         permissions = [("accept_repairorder", "验收维修订单")]
         indexes = [
             models.Index(fields=["customer", "-created_at"], name="repair_customer_idx"),
+            models.Index(fields=["-created_at", "-id"], name="repair_created_idx"),
+            # 我的工单: a technician's orders, newest first
+            models.Index(fields=["assignee", "-created_at", "-id"], name="repair_assignee_new_idx"),
             models.Index(fields=["status", "-created_at"], name="repair_status_idx"),
             models.Index(fields=["assignee", "status"], name="repair_assignee_idx"),
             models.Index(fields=["vehicle", "status"], name="repair_vehicle_idx"),
@@ -220,6 +240,9 @@ class MaintenanceOrder(ServiceOrder):
         permissions = [("accept_maintenanceorder", "验收保养订单")]
         indexes = [
             models.Index(fields=["customer", "-created_at"], name="maint_customer_idx"),
+            models.Index(fields=["-created_at", "-id"], name="maint_created_idx"),
+            # 我的工单: a technician's orders, newest first
+            models.Index(fields=["assignee", "-created_at", "-id"], name="maint_assignee_new_idx"),
             models.Index(fields=["status", "-created_at"], name="maint_status_idx"),
             models.Index(fields=["assignee", "status"], name="maint_assignee_idx"),
             models.Index(fields=["vehicle", "status"], name="maint_vehicle_idx"),
@@ -232,3 +255,91 @@ class MaintenanceOrderItem(LineItem):
     class Meta(LineItem.Meta):
         verbose_name = _("保养明细")
         verbose_name_plural = _("保养明细")
+
+
+class OnAccountStatus(models.TextChoices):
+    """挂账订单 states (SPEC §6.4), read from the approval state: 挂账中 until the voucher is
+    submitted, 支付审批 while 财务 reviews it, 已付款 once approved, 取消 when cancelled (or a
+    paid one voided)."""
+
+    ON_ACCOUNT = "on_account", _("挂账中")
+    PAYMENT_REVIEW = "payment_review", _("支付审批")
+    PAID = "paid", _("已付款")
+    CANCELLED = "cancelled", _("取消")
+
+
+# approval state → on-account state (驳回 is back to 挂账中: upload a better voucher, resubmit)
+ON_ACCOUNT_STATES = {
+    "draft": OnAccountStatus.ON_ACCOUNT,
+    "rejected": OnAccountStatus.ON_ACCOUNT,
+    "pending": OnAccountStatus.PAYMENT_REVIEW,
+    "approved": OnAccountStatus.PAID,
+    "void": OnAccountStatus.CANCELLED,
+}
+
+
+class OnAccountOrder(Document):
+    """挂账订单: a repair or maintenance order charged to the customer's account (SPEC §6.2). Its
+    number is the service order's (the seed's 挂账订单号); its voucher (上传凭证) is an
+    attachment, required to submit it for 支付审批; approved, it is paid in the ledger."""
+
+    permission_decides = True
+
+    repair_order = models.ForeignKey(
+        RepairOrder,
+        verbose_name=_("维修订单"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="onaccount_orders",
+    )
+    maintenance_order = models.ForeignKey(
+        MaintenanceOrder,
+        verbose_name=_("保养订单"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="onaccount_orders",
+    )
+    # The receivable kind it pays: repair (维修订单) or maintenance (保养订单).
+    kind = models.CharField(_("挂账类型"), max_length=20, editable=False)
+    store = models.ForeignKey(
+        DictEntry,
+        verbose_name=_("维修门店"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"kind": DictKind.STORE},
+    )
+    amount = models.DecimalField(_("挂账金额"), **MONEY)
+
+    class Meta(Document.Meta):
+        verbose_name = _("挂账订单")
+        verbose_name_plural = _("挂账订单")
+        permissions = [("approve_document", "审批单据"), ("void_document", "作废单据")]
+        indexes = [
+            models.Index(fields=["customer", "-created_at"], name="onaccount_customer_idx"),
+            models.Index(fields=["-created_at", "-id"], name="onaccount_created_idx"),
+            models.Index(fields=["approval_status", "-created_at"], name="onaccount_status_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(repair_order__isnull=False, maintenance_order__isnull=True)
+                    | models.Q(repair_order__isnull=True, maintenance_order__isnull=False)
+                ),
+                name="onaccount_one_order",
+            )
+        ]
+
+    @property
+    def service_order(self):
+        return self.repair_order if self.repair_order_id else self.maintenance_order
+
+    @property
+    def status(self) -> str:
+        return ON_ACCOUNT_STATES[self.approval_status]
+
+    def get_status_display(self) -> str:
+        return str(OnAccountStatus(self.status).label)

@@ -1,5 +1,5 @@
 """The seed's 客户车辆, 维修记录 and 保养记录 tables (SPEC §6.2), with status badges and the
-row buttons of the next step (派工 / 完工 / 验收 / 确认收款)."""
+row buttons of the next step (派工 / 完工 / 验收 / 登记回款)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.utils.safestring import mark_safe
 from kehu.core.tables import MoneyColumn
 from kehu.documents.tables import DocumentTable
 
-from .models import MaintenanceOrder, RepairOrder, ServiceStatus, Vehicle
+from .models import MaintenanceOrder, OnAccountOrder, RepairOrder, ServiceStatus, Vehicle
 
 STATUS_CSS = {
     ServiceStatus.AWAITING_DISPATCH: "bg-yellow-lt",
@@ -21,7 +21,7 @@ STATUS_CSS = {
     ServiceStatus.COMPLETED: "bg-green-lt",
     ServiceStatus.CANCELLED: "bg-secondary-lt",
 }
-ROW_STEPS = ("dispatch", "finish", "accept", "confirm_paid")  # the rest on the order's page
+ROW_STEPS = ("dispatch", "finish", "accept")  # the rest on the order's page
 
 
 def status_badge(order) -> str:
@@ -244,12 +244,11 @@ class ServiceOrderTable(DocumentTable):
             )
         ]
         if user is not None:
-            for step in flow.available_steps(user, decl, record):
-                if step.key in ROW_STEPS:
-                    url = reverse(f"{self.url_name}_transition", args=[record.pk, step.target])
-                    buttons.append(
-                        _modal_button(step.label, url, "btn-ghost-success", f"row-{step.key}")
-                    )
+            for step in flow.available_steps(user, decl, record, keys=ROW_STEPS):
+                url = reverse(f"{self.url_name}_transition", args=[record.pk, step.target])
+                buttons.append(
+                    _modal_button(step.label, url, "btn-ghost-success", f"row-{step.key}")
+                )
             if record.editable and user.has_perm(f"aftersales.change_{self.url_name}"):
                 url = reverse(f"{self.url_name}_edit", args=[record.pk])
                 buttons.append(_modal_button("编辑", url, "btn-ghost-secondary"))
@@ -279,3 +278,82 @@ class MaintenanceOrderTable(ServiceOrderTable):
 
     class Meta(ServiceOrderTable.Meta):
         model = MaintenanceOrder
+
+
+ON_ACCOUNT_CSS = {
+    "on_account": "bg-orange-lt",
+    "payment_review": "bg-yellow-lt",
+    "paid": "bg-green-lt",
+    "cancelled": "bg-secondary-lt",
+}
+
+
+def on_account_badge(doc) -> str:
+    text = doc.get_status_display()
+    if doc.approval_status == "rejected":
+        text += "（驳回）"
+    return format_html(
+        '<span class="badge {}" data-testid="onaccount-status">{}</span>',
+        ON_ACCOUNT_CSS.get(doc.status, ""),
+        text,
+    )
+
+
+class OnAccountOrderTable(DocumentTable):
+    """The seed's 挂账订单列表: 挂账订单号 挂账类型 维修门店 客户名称 联系人 联系电话 客户地址 挂账金额
+    审批状态 上传凭证 上传时间 创建时间 操作 (操作 first, as on every list)."""
+
+    url_name = "onaccountorder"
+    number = tables.Column(verbose_name="挂账订单号", order_by=("number",))
+    kind = tables.Column(verbose_name="挂账类型", orderable=False)
+    store = tables.Column(verbose_name="维修门店", orderable=False, default="—")
+    contact_name = tables.Column(verbose_name="联系人", orderable=False, empty_values=())
+    contact_phone = tables.Column(verbose_name="联系电话", orderable=False, empty_values=())
+    address = tables.Column(verbose_name="客户地址", orderable=False, empty_values=())
+    amount = MoneyColumn(verbose_name="挂账金额", order_by=("amount", "id"))
+    approval_status = tables.Column(verbose_name="审批状态", order_by=("approval_status", "id"))
+    voucher = tables.Column(verbose_name="上传凭证", orderable=False, empty_values=())
+    voucher_at = tables.DateTimeColumn(
+        verbose_name="上传时间", format="Y-m-d H:i", default="无", orderable=False
+    )
+
+    class Meta(DocumentTable.Meta):
+        model = OnAccountOrder
+        fields = [
+            "select",
+            "actions",
+            "number",
+            "kind",
+            "store",
+            "customer",
+            "contact_name",
+            "contact_phone",
+            "address",
+            "amount",
+            "approval_status",
+            "voucher",
+            "voucher_at",
+            "created_at",
+        ]
+        exclude = ("remark",)
+        sequence = fields
+        order_by = ("-created_at",)
+
+    def render_kind(self, record):
+        return "维修订单" if record.kind == "repair" else "保养订单"
+
+    def render_contact_name(self, record):
+        return record.service_order.contact_name
+
+    def render_contact_phone(self, record):
+        return record.service_order.contact_phone
+
+    def render_address(self, record):
+        return _short(record.service_order.address, 18)
+
+    def render_approval_status(self, record):
+        return on_account_badge(record)
+
+    def render_voucher(self, record):
+        count = getattr(record, "voucher_count", 0)
+        return f"{count}个文件" if count else "无"

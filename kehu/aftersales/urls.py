@@ -1,7 +1,7 @@
 from kehu.documents.types import registry
 from kehu.documents.views import document_urls
 
-from .views import transition_view
+from .views import OnAccountCancelView, VehiclesFromContractView, transition_view
 
 
 def _service_order_urls(key: str) -> list:
@@ -11,7 +11,14 @@ def _service_order_urls(key: str) -> list:
 
 
 urlpatterns = [
-    *document_urls(registry["vehicle"]),
+    *document_urls(
+        registry["vehicle"],
+        **{"from-contract/<int:pk>/": (VehiclesFromContractView, "vehicle_from_contract")},
+    ),
     *_service_order_urls("repairorder"),
     *_service_order_urls("maintenanceorder"),
+    *document_urls(
+        registry["onaccount"],
+        **{"<int:pk>/cancel/": (OnAccountCancelView, "onaccountorder_cancel")},
+    ),
 ]

@@ -21,7 +21,9 @@ class ChangeLogOut(Schema):
     object_type: str
     object_id: int | None
     object_repr: str
+    object_label: str
     changes: dict[str, Any]
+    lines: list[str]
     message: str
 
 
@@ -32,8 +34,9 @@ def audit(
     object_id: int | None = None,
     page: int = 1,
     page_size: int = 20,
+    cursor: str | None = None,
 ):
     """Change-log entries; non-admins only for objects they may see (or their own actions).
     Secrets are never returned and masked values stay masked (``selectors.changelog_list``)."""
     qs = selectors.changelog_list(user=request.user, object_type=object_type, object_id=object_id)
-    return paginate(qs, page, page_size, lambda row: row)
+    return paginate(qs, page, page_size, lambda row: row, cursor=cursor, walkable=True)

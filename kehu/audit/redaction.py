@@ -63,12 +63,17 @@ def _strip(value: Any, object_type: str | None) -> tuple[Any, bool]:
             if is_secret_key(object_type, key) or _holds_hash(item):
                 found = True
                 continue
-            # Below the top level only the names and the values tell: the model is unknown.
-            out[key], nested = _strip(item, None)
-            found = found or nested
+            if isinstance(item, dict | list):  # (a scalar has nothing below it to strip)
+                # Below the top level only the names and the values tell: the model is unknown.
+                out[key], nested = _strip(item, None)
+                found = found or nested
+            else:
+                out[key] = item
         return (out if found else value), found
     if isinstance(value, list):
-        items = [_strip(item, None) for item in value]
+        items = [
+            _strip(item, None) if isinstance(item, dict | list) else (item, False) for item in value
+        ]
         if any(nested for _, nested in items):
             return [item for item, _ in items], True
         return value, False
@@ -85,7 +90,13 @@ def has_secrets(data: Any, object_type: str | None = None) -> bool:
 
 
 def redact(entry):
-    """Drop the secrets from a change-log row's ``changes`` and ``snapshot``, in place."""
+    """Drop the secrets from a change-log row's ``changes`` and ``snapshot``, in place. A row
+    redacted before whose data has not been replaced since is not walked again (a batch of
+    1,000 rows: built by ``change_entry``, then stored)."""
+    done = getattr(entry, "_redacted", None)
+    if done is not None and done[0] is entry.changes and done[1] is entry.snapshot:
+        return entry
     entry.changes = strip_secrets(entry.changes or {}, entry.object_type)
     entry.snapshot = strip_secrets(entry.snapshot or {}, entry.object_type)
+    entry._redacted = (entry.changes, entry.snapshot)
     return entry

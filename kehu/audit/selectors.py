@@ -2,9 +2,10 @@
 
 Every reader (the /audit/ page, ``GET /api/v1/audit``, the portrait's 日志 tab) reads through
 :func:`changelog_list`, whose rows pass :func:`prepare_for_readers` as they are fetched: secrets
-are stripped (again: they are never stored, see ``redaction.py``) and the values a reader may not
+are stripped (again: they are never stored, see ``redaction.py``), the values a reader may not
 see are masked by the maskers registered per object type (``core.registry.log_maskers``, e.g.
-contact data of pool customers: ``kehu.customers.masking.mask_log_entries``). The rows of one
+contact data of pool customers: ``kehu.customers.masking.mask_log_entries``), and each row gets
+its readable ``object_label`` and ``lines`` (``display.py``). The rows of one
 page are masked together, with a constant number of queries.
 """
 
@@ -18,6 +19,7 @@ from django.db.models.query import ModelIterable
 from kehu.core.errors import NotFound
 from kehu.core.registry import log_visibility, mask_log_entries
 
+from .display import describe
 from .models import ChangeLog
 from .redaction import redact
 
@@ -33,6 +35,7 @@ def prepare_for_readers(entries: Iterable[ChangeLog]) -> list[ChangeLog]:
     for entry in fresh:
         redact(entry)
     mask_log_entries(fresh)
+    describe(fresh)  # labels and display values, after masking (display.py)
     for entry in fresh:
         setattr(entry, _PREPARED, True)
     return entries

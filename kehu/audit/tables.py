@@ -14,9 +14,13 @@ class ChangeLogTable(KehuTable):
     object_type = tables.Column(verbose_name="对象类型")
     object_repr = tables.Column(verbose_name="对象")
     changes = tables.Column(
-        verbose_name="变更", orderable=False, attrs={"td": {"class": "text-wrap"}}
+        verbose_name="变更",
+        orderable=False,
+        attrs={"td": {"class": "text-wrap", "style": "min-width: 16rem"}},
     )
-    message = tables.Column(verbose_name="说明")
+    message = tables.Column(
+        verbose_name="说明", attrs={"td": {"class": "text-wrap", "style": "min-width: 12rem"}}
+    )
 
     class Meta(KehuTable.Meta):
         model = ChangeLog
@@ -31,8 +35,10 @@ class ChangeLogTable(KehuTable):
             "message",
         ]
 
+    def render_object_type(self, value, record):
+        return getattr(record, "object_label", value)
+
     def render_changes(self, value, record):
-        # The rows come from selectors.changelog_list: secrets stripped, masked values masked.
-        return format_html_join(
-            "", "<div><code>{}</code>: {} → {}</div>", ((k, v[0], v[1]) for k, v in value.items())
-        )
+        # The rows come from selectors.changelog_list: secrets stripped, masked values masked,
+        # one readable line per change (display.describe).
+        return format_html_join("", "<div>{}</div>", ((line,) for line in record.lines))

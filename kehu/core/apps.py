@@ -17,7 +17,13 @@ class CoreConfig(AppConfig):
     verbose_name = "核心"
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
         from . import memo
+        from .selectors import remember_list_columns
+
+        # the user's 列 choices go into the session at login: list pages read them for free
+        user_logged_in.connect(remember_list_columns, dispatch_uid="kehu-list-columns")
 
         for label in MEMO_SOURCES:
             try:

@@ -12,6 +12,8 @@ from .forms import StyledFormMixin
 
 
 class StyledFilterForm(StyledFormMixin, forms.Form):
+    empty_choice_label = "全部"
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._style_fields()

@@ -9,10 +9,35 @@ from django.utils.formats import localize
 from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeString, mark_safe
 
+# Django's and django-filter's empty choice: never shown as such (issue 14.3).
+DASHES = "---------"
+
 
 class StyledFormMixin:
+    # What an empty select reads: 请选择 in a form, 全部 in a search panel (StyledFilterForm).
+    empty_choice_label = "请选择"
+
+    def _label_empty_choice(self, field) -> None:
+        # ModelChoiceField and django-filter's ChoiceField name it (read when rendered)
+        if hasattr(field, "empty_label"):
+            if field.empty_label == DASHES:
+                field.empty_label = self.empty_choice_label
+                wrapped = getattr(field.choices, "choices", None)
+                if wrapped is not None and not isinstance(field, forms.ModelChoiceField):
+                    # django-filter's choice iterator may still name the declared field (whose
+                    # label is the default): wrap the choices again, for this field
+                    field.choices = wrapped
+        elif isinstance(field, forms.ChoiceField) and not callable(field.choices):
+            choices = list(field.choices)
+            if any(value == "" and label == DASHES for value, label in choices):
+                field.choices = [
+                    (value, self.empty_choice_label if value == "" and label == DASHES else label)
+                    for value, label in choices
+                ]
+
     def _style_fields(self) -> None:
         for field in self.fields.values():
+            self._label_empty_choice(field)
             widget = field.widget
             if isinstance(widget, forms.CheckboxInput | forms.RadioSelect):
                 css = "form-check-input"

@@ -96,3 +96,23 @@ class BatchJob(models.Model):
         if self.finished and self.status == BatchJobStatus.DONE:
             return 100
         return int(self.processed * 100 / self.total) if self.total else 0
+
+
+class ListColumns(models.Model):
+    """The columns a user hid in one list (the 列 chooser of every list page), kept per user."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="list_columns"
+    )
+    table = models.CharField(_("列表"), max_length=100)
+    hidden = models.JSONField(_("隐藏的列"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("列表显示的列")
+        verbose_name_plural = _("列表显示的列")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "table"], name="core_listcolumns_user_table")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.table}"

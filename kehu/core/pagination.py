@@ -18,6 +18,32 @@ from django.db import connections
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
+# Where the planner contradicts a bounded count, a second bounded count goes this many times
+# further before an estimate is shown anyway: no request ever counts a huge set exactly.
+WIDER_COUNT = 10
+
+
+def capped_count(qs: QuerySet) -> tuple[int, bool]:
+    """``(count, exact)`` of ``qs`` under the count rule of this module: exact up to
+    ``KEHU_EXACT_COUNT_CAP`` (a ``COUNT`` over ``LIMIT cap + 1``), beyond it PostgreSQL's
+    estimate (``exact`` false). The pages and the API (``count_exact``) both follow it."""
+    cap = getattr(settings, "KEHU_EXACT_COUNT_CAP", 10_000)
+    if connections[qs.db].vendor != "postgresql" or not cap:
+        return qs.count(), True
+    # The ids alone: no select_related joins and no wide rows inside the bounded count.
+    qs = qs.order_by().values("pk")
+    bounded = qs[: cap + 1].count()
+    if bounded <= cap:
+        return bounded, True
+    estimate = estimate_rows(qs)
+    if estimate > cap:
+        return estimate, False
+    # The planner contradicts the bounded count: count further, but still within a bound.
+    wider = qs[: cap * WIDER_COUNT + 1].count()
+    if wider <= cap * WIDER_COUNT:
+        return wider, True
+    return wider, False
+
 
 class CappedCountPaginator(Paginator):
     estimated = False
@@ -29,18 +55,11 @@ class CappedCountPaginator(Paginator):
         inner = getattr(getattr(qs, "data", None), "data", None)
         if isinstance(inner, QuerySet):
             qs = inner
-        cap = getattr(settings, "KEHU_EXACT_COUNT_CAP", 10_000)
-        if not isinstance(qs, QuerySet) or connections[qs.db].vendor != "postgresql" or not cap:
+        if not isinstance(qs, QuerySet):
             return super().count
-        bounded = qs.order_by()[: cap + 1].count()
-        if bounded <= cap:
-            return bounded
-        estimate = estimate_rows(qs)
-        if estimate <= cap:
-            # The planner contradicts the bounded count: its estimate is not worth showing.
-            return qs.count()
-        self.estimated = True
-        return estimate
+        count, exact = capped_count(qs)
+        self.estimated = not exact
+        return count
 
     def validate_number(self, number):
         _ = self.count  # decides whether the count is an estimate
@@ -56,14 +75,45 @@ class CappedCountPaginator(Paginator):
 
     def page(self, number):
         number = self.validate_number(number)
-        if not self.estimated:
-            return super().page(number)
-        # An estimated count must not cut a page short: slice by the page size only.
         bottom = (number - 1) * self.per_page
-        page = EstimatedPage(self.object_list[bottom : bottom + self.per_page], number, self)
+        if not self.estimated:
+            top = min(bottom + self.per_page, self.count)
+            if top + self.orphans >= self.count:
+                top = self.count
+            return self._get_page(self._rows(bottom, top), number, self)
+        # An estimated count must not cut a page short: slice by the page size only.
+        page = EstimatedPage(self._rows(bottom, bottom + self.per_page), number, self)
         # Never claim fewer rows than the ones on screen.
         self.__dict__["count"] = max(self.count, bottom + len(page.object_list))
         return page
+
+    def _rows(self, bottom: int, top: int):
+        """The rows ``bottom:top`` of the list, ids first when the page is deep."""
+        rows = self.object_list
+        inner = getattr(getattr(rows, "data", None), "data", None)
+        if isinstance(inner, QuerySet) and bottom >= DEEP_OFFSET:
+            from django_tables2.rows import BoundRows
+
+            return BoundRows(
+                data=ids_first(inner, bottom, top), table=rows.table, pinned_data=rows.pinned_data
+            )
+        if isinstance(rows, QuerySet):
+            return ids_first(rows, bottom, top)
+        return rows[bottom:top]
+
+
+# From this offset on a page reads its ids first.
+DEEP_OFFSET = 200
+
+
+def ids_first(qs: QuerySet, start: int, stop: int) -> QuerySet:
+    """Rows ``start:stop`` of ``qs`` (ordered). Deep pages select the page's ids alone — the
+    skipped rows cost a walk over one index, not a join with owners and dictionaries each —
+    then read those rows whole, in the same order."""
+    if start < DEEP_OFFSET or stop <= start:
+        return qs[start:stop]
+    ids = qs.values("pk")[start:stop]
+    return qs.filter(pk__in=ids)
 
 
 class EstimatedPage(Page):

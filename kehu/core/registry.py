@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 todo_counters: list[Callable[[Any], int]] = []
@@ -95,10 +96,41 @@ def mask_log_entries(entries: list) -> list:
     return entries
 
 
-# ``portrait_tabs``: {key: (label, permission, callable(request, customer, can_manage) -> HTML)}
-# — the 客户画像 tabs documents add (客户商机, 报价单列表, 合同, …), shown after 联系人 in this
-# order to users holding the permission.
-portrait_tabs: dict[str, tuple[str, str, Callable[[Any, Any, bool], str]]] = {}
+@dataclass(frozen=True)
+class PortraitTab:
+    """One tab of the 客户画像 (SPEC §7): shown in ``order`` to holders of ``permission``.
+
+    ``rows(user, customer, in_pool)`` is the queryset of the tab's rows for that customer,
+    through the app's own selector (its count on the tab label: all tabs are counted in one
+    query, :func:`kehu.customers.tabs.tab_counts`); ``render(request, customer, ctx)`` draws the
+    open tab only (``ctx``: ``rows``, ``can_manage``, ``in_pool``, ``read_only``). Every tab has
+    the URL ``customer_tab`` (``/customers/<pk>/tabs/<key>/``), loaded over HTMX when opened.
+    ``in_pool``: also shown, read-only and masked, on a pool customer's portrait."""
+
+    key: str
+    label: str
+    order: int
+    permission: str | None
+    rows: Callable[[Any, Any, bool], Any]
+    render: Callable[[Any, Any, Any], str]
+    in_pool: bool = True
+
+
+# ``portrait_tabs``: {key: PortraitTab}. A document type's tab comes from its declaration
+# (``tab_key``, ``tab_label``, ``tab_order``: kehu/documents/views.py ``document_portrait_tab``);
+# the seed's order is 跟进记录 0, 联系人 5, 客户商机 10, 报价单列表 20, 合同 30, 回款信息 40,
+# 回款计划 50, 客户车辆 60, 维修记录 70, 保养记录 80, 挂账订单列表 90, 附件 200, 日志 210.
+portrait_tabs: dict[str, PortraitTab] = {}
+
+
+def register_portrait_tab(tab: PortraitTab) -> PortraitTab:
+    portrait_tabs[tab.key] = tab
+    return tab
+
+
+def ordered_portrait_tabs() -> list[PortraitTab]:
+    return sorted(portrait_tabs.values(), key=lambda t: (t.order, t.key))
+
 
 # ``funnel_stages``: [(order, label, callable(user) -> int | None)] — the dashboard's 我的销售漏斗
 # (线索 → 客户 → 商机 → 成交), each stage counted by the app that owns it; None hides a stage
@@ -110,6 +142,11 @@ funnel_stages: list[tuple[int, str, Callable[[Any], int | None]]] = []
 # the lists other apps add to 通知代办 (``payment_plans_due``, ``approvals``): shown on /todo/
 # and answered by ``GET /api/v1/todo`` under their key.
 todo_lists: dict[str, tuple[str, Callable[[Any], list[dict]]]] = {}
+
+# ``todo_querysets``: callables ``(user) -> [queryset, …]`` whose rows the 通知代办 badge counts,
+# all of them in ONE ``UNION ALL`` count with the approvals (kehu/sales/hooks.py), so a new
+# reminder costs no extra query on every page.
+todo_querysets: list[Callable[[Any], list[Any]]] = []
 
 
 # ``recyclable_models``: labels of the models whose delete services move rows to the 回收站

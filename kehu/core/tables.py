@@ -44,13 +44,20 @@ class SelectColumn(tables.CheckBoxColumn):
 
 
 class MoneyColumn(tables.Column):
-    """An amount, right-aligned, as ``500,000.00``."""
+    """An amount, right-aligned, as ``500,000.00``; compact: its header may wrap onto two lines,
+    and with ``zero_dash`` a zero shows as a quiet “—” (a row of six ``0.00`` is noise)."""
 
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("attrs", {"td": {"class": "text-end"}, "th": {"class": "text-end"}})
+    def __init__(self, *args, zero_dash: bool = False, **kwargs):
+        self.zero_dash = zero_dash
+        kwargs.setdefault(
+            "attrs",
+            {"td": {"class": "text-end kehu-money"}, "th": {"class": "text-end kehu-money"}},
+        )
         super().__init__(*args, **kwargs)
 
     def render(self, value):
+        if self.zero_dash and not value:
+            return mark_safe('<span class="text-secondary">—</span>')  # noqa: S308 - constant
         return money_display(value)
 
 
@@ -192,7 +199,68 @@ def _as_html(value) -> str:
     return conditional_escape(localize(template_localtime(value)))
 
 
+# Every list table by its key (``app.classname``): the 列 chooser names a table by it.
+TABLES: dict[str, type[KehuTable]] = {}
+
+# Columns a list keeps at its left (row checkbox, 操作, the record's name or number): on a wide
+# screen they stay put while the other columns scroll under them (kehu.css, kehu.js), and the
+# 列 chooser cannot hide them.
+LEAD_COLUMNS = ("select", "actions")
+NAME_COLUMNS = ("name", "number")
+
+
 class KehuTable(tables.Table):
+    """A list table: 操作 first like the seed's lists, the name column sticky, every cell
+    classed ``kehu-col-<column>``; ``hidden`` (the user's 列 choice) drops columns."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        TABLES[cls.columns_key()] = cls
+
+    @classmethod
+    def columns_key(cls) -> str:
+        return f"{cls.__module__.split('.')[1]}.{cls.__name__.lower()}"
+
+    @classmethod
+    def fixed_columns(cls) -> set[str]:
+        return {n for n in cls.base_columns if n in LEAD_COLUMNS or n in NAME_COLUMNS}
+
+    @classmethod
+    def choosable_columns(cls) -> list[tuple[str, str]]:
+        """``(name, label)`` of every column, in display order (the 列 chooser's rows)."""
+        names = list(cls.base_columns)
+        lead = [n for n in LEAD_COLUMNS if n in names]
+        return [
+            (n, str(cls.base_columns[n].verbose_name or n))
+            for n in lead + [n for n in names if n not in lead]
+            if n != "select"
+        ]
+
+    def __init__(self, *args, hidden=(), **kwargs):
+        names = list(type(self).base_columns)
+        if kwargs.get("sequence") is None and any(n in names for n in LEAD_COLUMNS):
+            kwargs["sequence"] = [n for n in LEAD_COLUMNS if n in names] + ["..."]
+        fixed = type(self).fixed_columns()
+        drop = [n for n in hidden if n in names and n not in fixed]
+        if drop:
+            kwargs["exclude"] = (*(kwargs.get("exclude") or ()), *drop)
+        super().__init__(*args, **kwargs)
+        sticky = [n for n in names if n in LEAD_COLUMNS] + [
+            next((n for n in NAME_COLUMNS if n in names), "")
+        ]
+        for bound in self.columns.iterall():  # this table's own copies of the columns
+            name, column = bound.name, bound.column
+            css = f"kehu-col-{name}" + (" kehu-sticky" if name in sticky else "")
+            attrs = dict(column.attrs or {})
+            for part in ("th", "td"):
+                cell = dict(attrs.get(part) or {})
+                existing = cell.get("class", "")
+                if callable(existing):
+                    continue
+                cell["class"] = f"{existing} {css}".strip()
+                attrs[part] = cell
+            column.attrs = attrs
+
     def kehu_body(self):
         """The ``<tbody>`` rows as one string, or None when a column needs django-tables2's own
         per-cell machinery (links, per-cell attrs); ``core/table.html`` falls back then."""

@@ -64,6 +64,9 @@ class BulkAction:
     permission: str | None = None
     confirm: str = ""
     danger: bool = False
+    # a button of its own at the top left (the pool's 领取 and 转移, as in the seed), not an entry
+    # of the 操作 menu
+    toolbar: bool = False
     # 全部符合条件的记录: posts the list's search form (filters, tab) instead of the checked ids
     # (a background job, kehu/core/jobs.py)
     matching: bool = False
@@ -161,7 +164,14 @@ class ObjectListView(KehuViewMixin, View):
     def get_table(self, request: HttpRequest, queryset: models.QuerySet):
         # No ``request=`` here: django-tables2 would paginate (and count) with its own paginator
         # first; paginate_table sets ``table.request`` and paginates once, with ours.
-        table = self.table_class(queryset)
+        from .selectors import hidden_columns
+
+        hidden = hidden_columns(
+            user=request.user,
+            table=self.table_class.columns_key(),
+            session=getattr(request, "session", None),
+        )
+        table = self.table_class(queryset, hidden=hidden)
         paginate_table(request, table, per_page=self.page_size(request))
         return table
 
@@ -192,8 +202,14 @@ class ObjectListView(KehuViewMixin, View):
             "bulk_actions": [
                 (a, self._reverse(a.url_name))
                 for a in self.bulk_actions
-                if a.permission is None or user.has_perm(a.permission)
+                if (a.permission is None or user.has_perm(a.permission)) and not a.toolbar
             ],
+            "toolbar_actions": [
+                (a, self._reverse(a.url_name))
+                for a in self.bulk_actions
+                if (a.permission is None or user.has_perm(a.permission)) and a.toolbar
+            ],
+            "columns_url": reverse("list_columns", args=[self.table_class.columns_key()]),
             "add_url": self.url_for("add")
             if (self.add_permission is None or user.has_perm(self.add_permission))
             else None,
@@ -314,6 +330,10 @@ class ObjectDeleteView(KehuViewMixin, View):
 
     delete_service: ClassVar[Callable[..., None] | None] = None
     success_url_name: ClassVar[str] = ""
+    # Why the delete service would refuse ``obj`` (None: it would not): asked before the
+    # confirmation, so a refusal is said up front and 删除 is disabled (issue 14.5). The default
+    # asks the registered delete guards (documents naming the record).
+    delete_refusal: ClassVar[Callable[[models.Model], str | None] | None] = None
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet:
         raise ImproperlyConfigured(f"{type(self).__name__} must define get_queryset()")
@@ -325,11 +345,18 @@ class ObjectDeleteView(KehuViewMixin, View):
         authorize(request.user, "delete", obj)
         return obj
 
-    def render_confirm(self, request, obj, error="", status=200):
+    def refusal(self, obj) -> str | None:
+        from kehu.core.registry import delete_refusal
+
+        check = type(self).delete_refusal
+        return check(obj) if check is not None else delete_refusal(obj)
+
+    def render_confirm(self, request, obj, error="", status=200, refused=False):
         context = {
             "object": obj,
             "action_url": request.get_full_path(),
             "error": error,
+            "refused": refused,
             # deletes the 回收站 keeps (SPEC §13): the confirmation says so
             "recycle_days": settings.KEHU_RECYCLE_DAYS
             if obj._meta.label_lower in recyclable_models
@@ -339,7 +366,11 @@ class ObjectDeleteView(KehuViewMixin, View):
         return render(request, template, context, status=status)
 
     def get(self, request, pk):
-        return self.render_confirm(request, self.get_object(request, pk))
+        obj = self.get_object(request, pk)
+        reason = self.refusal(obj)
+        if reason:
+            return self.render_confirm(request, obj, error=reason, refused=True)
+        return self.render_confirm(request, obj)
 
     def post(self, request, pk):
         obj = self.get_object(request, pk)
@@ -461,3 +492,50 @@ class BulkFormActionView(BulkActionView):
         if result.done:
             response["HX-Trigger"] = "objectSaved"
         return response
+
+
+class ListColumnsView(LoginRequiredMixin, View):
+    """列: which columns of a list the signed-in user sees (a modal of checkboxes; saved for the
+    user through ``core.services.list_columns_save``, then the list refreshes)."""
+
+    raise_exception = False
+
+    def table_class(self, table: str):
+        from .tables import TABLES
+
+        table_class = TABLES.get(table)
+        if table_class is None:
+            raise NotFound("没有这个列表")
+        return table_class
+
+    def render_modal(self, request, table: str, shown: set[str], error: str = "", status=200):
+        from .selectors import hidden_columns
+
+        table_class = self.table_class(table)
+        if shown is None:
+            hidden = set(hidden_columns(user=request.user, table=table, session=request.session))
+            shown = {n for n, _ in table_class.choosable_columns() if n not in hidden}
+        fixed = table_class.fixed_columns()
+        columns = [
+            {"name": n, "label": label, "shown": n in shown or n in fixed, "fixed": n in fixed}
+            for n, label in table_class.choosable_columns()
+        ]
+        context = {"columns": columns, "action_url": request.get_full_path(), "error": error}
+        return render(request, "core/htmx/columns_modal.html", context, status=status)
+
+    def get(self, request, table: str):
+        return self.render_modal(request, table, None)
+
+    def post(self, request, table: str):
+        from .services import list_columns_save
+
+        self.table_class(table)
+        shown = request.POST.getlist("shown")
+        try:
+            list_columns_save(actor=request.user, table=table, shown=shown)
+        except ApplicationError as exc:
+            return self.render_modal(request, table, set(shown), exc.message, exc.status)
+        from .selectors import SESSION_KEY
+
+        request.session.pop(SESSION_KEY, None)  # read again by the next list page
+        return saved_response(message="已保存显示的列")

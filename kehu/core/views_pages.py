@@ -7,35 +7,42 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.views import View
 
-from .registry import dashboard_cards, funnel_stages
+from .registry import dashboard_cards
 
 
 class DashboardView(LoginRequiredMixin, View):
-    """首页 (SPEC §10.2): 通知代办 counts, my sales funnel, today's follow-ups."""
+    """首页 (SPEC §10.2, issue 13 point 5): the sections of ``kehu/core/dashboard.py`` the user
+    has work in, plus the cards other apps register (``dashboard_cards``)."""
 
     def get(self, request):
+        from .dashboard import dashboard
+
         user = request.user
         cards = [card(user) for card in dashboard_cards]
-        funnel = []
-        for _order, label, count in sorted(funnel_stages, key=lambda stage: stage[0]):
-            value = count(user)
-            if value is not None:
-                funnel.append({"name": label, "value": value})
-        today = overdue = []
-        if user.has_perm("customers.view_customer"):
-            from kehu.followups.selectors import followups_due
-
-            due = followups_due(user=user)
-            today, overdue = list(due["today"][:10]), list(due["overdue"][:5])
+        sections = dashboard(user)
+        charts = {}
+        if sections["mine"] and "opportunities" in sections["mine"].extra:
+            charts["opportunities"] = [
+                {"name": f.label, "value": f.value, "url": f.url}
+                for f in sections["mine"].extra["opportunities"]
+            ]
+        if sections["mine"]:
+            charts["receivables"] = [
+                {"name": f.label, "value": str(f.amount), "url": f.url}
+                for f in sections["mine"].extra["receivables"][1:]
+            ]
+        if sections["team"]:
+            charts["team"] = sections["team"].extra["chart"]
+        if sections["ageing"]:
+            charts["ageing"] = sections["ageing"].extra["chart"]
         return render(
             request,
             "core/dashboard.html",
             {
                 "title": "首页",
                 "cards": [c for c in cards if c is not None],
-                "funnel": funnel,
-                "today": today,
-                "overdue": overdue,
+                "sections": sections,
+                "charts": charts,
             },
         )
 

@@ -133,7 +133,7 @@ def filtered_customers(request, queryset):
     """The list page's FilterSet over the API's query string (same names as the search panel)."""
     params = QueryDict(mutable=True)
     for key, values in request.GET.lists():
-        if key not in {"page", "page_size", "ordering", "tab"}:
+        if key not in {"page", "page_size", "ordering", "tab", "cursor"}:
             params.setlist(key, values)
     filterset = CustomerFilterSet(params, queryset=queryset, request=request)
     if not filterset.is_valid():
@@ -144,16 +144,30 @@ def filtered_customers(request, queryset):
 
 @router.get("/customers", response={200: Page[CustomerOut], **ERRORS})
 def list_customers(
-    request, tab: str = "all", ordering: str | None = None, page: int = 1, page_size: int = 20
+    request,
+    tab: str = "all",
+    ordering: str | None = None,
+    page: int = 1,
+    page_size: int = 20,
+    cursor: str | None = None,
 ):
-    """客户列表: `tab=all|mine|subordinates|shared_by_me|shared_with_me` and the search filters."""
+    """客户列表: `tab=all|mine|subordinates|shared_by_me|shared_with_me` and the search filters
+    (`q`: 客户名称、联系人、联系电话或统一社会信用代码). `count` is exact up to the cap, else an
+    estimate (`count_exact: false`); `next_cursor`, passed back as `cursor`, walks the list."""
     authorize(request.user, "view", Customer)
     if tab not in selectors.TABS:
         raise ApplicationError(
             "未知的标签页", errors={"tab": [f"可选：{', '.join(selectors.TABS)}"]}
         )
     qs = filtered_customers(request, selectors.customer_list(user=request.user, tab=tab))
-    return paginate(qs.order_by(*_ordering(ordering)), page, page_size, customer_out)
+    return paginate(
+        qs.order_by(*_ordering(ordering)),
+        page,
+        page_size,
+        customer_out,
+        cursor=cursor,
+        walkable=True,
+    )
 
 
 @router.post("/customers", response={201: CustomerOut, **ERRORS})
@@ -243,6 +257,36 @@ def share_customer(request, customer_id: int, payload: ShareIn):
         actor=request.user, customer=customer, user_ids=payload.user_ids
     )
     return {"user_ids": sorted(u.pk for u in users)}
+
+
+@router.get("/customers/{int:customer_id}/portrait", response={200: dict, **ERRORS})
+def customer_portrait(request, customer_id: int):
+    """客户画像 summary (SPEC §7): 总消费金额, 下单次数, 待收款金额 and per kind, contract and
+    payment figures, last/next follow-up — from the ledger's sources (voided/cancelled left out)."""
+    from kehu.pool.selectors import customer_or_pool_get
+
+    from .portrait import portrait_summary, summary_json
+
+    authorize(request.user, "view", Customer)
+    customer, in_pool = customer_or_pool_get(user=request.user, pk=customer_id)
+    return {"id": customer.pk, "in_pool": in_pool, **summary_json(portrait_summary(customer))}
+
+
+@router.get("/customers/{int:customer_id}/yoy", response={200: dict, **ERRORS})
+def customer_yoy(request, customer_id: int):
+    """同比增幅 (SPEC §7, §10.1): ``from``, ``to`` (default this year to date), ``compare_from``,
+    ``compare_to`` (default the same days a year earlier), or ``pick=month|quarter|year`` →
+    per kind amount, count and growth in % (null when the compared period is 0), totals and
+    the monthly trend of the two years."""
+    from kehu.pool.selectors import customer_or_pool_get
+
+    from .portrait import customer_yoy as compute
+    from .portrait import parse_periods, yoy_json
+
+    authorize(request.user, "view", Customer)
+    customer, _in_pool = customer_or_pool_get(user=request.user, pk=customer_id)
+    period, compare, _pick = parse_periods(request.GET)
+    return yoy_json(compute(customer, period=period, compare=compare))
 
 
 @router.post("/customers/{int:customer_id}/attachments", response={201: dict, **ERRORS})

@@ -89,7 +89,12 @@ def _get(request, contact_id):
 
 @router.get("/contacts", response={200: Page[ContactOut], **ERRORS})
 def list_contacts(
-    request, customer_id: int | None = None, q: str = "", page: int = 1, page_size: int = 20
+    request,
+    customer_id: int | None = None,
+    q: str = "",
+    page: int = 1,
+    page_size: int = 20,
+    cursor: str | None = None,
 ):
     authorize(request.user, "view", Contact)
     qs = selectors.contact_list(user=request.user)
@@ -97,7 +102,7 @@ def list_contacts(
         qs = qs.filter(customer_id=customer_id)
     if q:
         qs = qs.filter(name__icontains=q)
-    return paginate(qs.order_by("-id"), page, page_size, contact_out)
+    return paginate(qs.order_by("-id"), page, page_size, contact_out, cursor=cursor, walkable=True)
 
 
 @router.post("/contacts", response={201: ContactOut, **ERRORS})

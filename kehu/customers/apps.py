@@ -7,4 +7,4 @@ class CustomersConfig(AppConfig):
     verbose_name = "客户"
 
     def ready(self) -> None:
-        from . import hooks  # noqa: F401
+        from . import hooks, tabs  # noqa: F401  (tabs: the 客户画像's own tabs)

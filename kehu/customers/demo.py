@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from django.db.models import F
 from django.utils import timezone
 
 from kehu.basics.models import DictEntry, DictKind, Region
@@ -175,13 +176,10 @@ def seed(users, count: int = 300) -> None:
         is_decision_maker=False,
     )
 
-    pool_ids = []
+    story: list = []  # (customer, owner, created, last follow-up, goes to the pool)
+    taken = set(Customer.objects.values_list("name", flat=True))
     for i in range(count):
         district = rng.choice(districts)
-        city_name = rng.choice(CITIES)
-        name = f"{city_name}{rng.choice(WORDS)}{rng.choice(TRADES)}{rng.choice(SUFFIXES)}"
-        if Customer.objects.filter(name=name).exists():
-            name = f"{city_name}{rng.choice(WORDS)}{rng.choice(WORDS)}{rng.choice(TRADES)}{rng.choice(SUFFIXES)}"
         owner = owners[i % len(owners)]
         city = (
             district.parent
@@ -189,6 +187,12 @@ def seed(users, count: int = 300) -> None:
             else None
         )
         province = city.parent if city else district.parent
+        # The name carries the customer's own city (a 厦门 company sits in 厦门).
+        city_name = place_name(city or province or district) or rng.choice(CITIES)
+        name = f"{city_name}{rng.choice(WORDS)}{rng.choice(TRADES)}{rng.choice(SUFFIXES)}"
+        while name in taken:
+            name = f"{city_name}{rng.choice(WORDS)}{rng.choice(WORDS)}{rng.choice(TRADES)}{rng.choice(SUFFIXES)}"
+        taken.add(name)
         customer = customer_create(
             actor=owner,
             data={
@@ -216,24 +220,102 @@ def seed(users, count: int = 300) -> None:
             },
             confirm_duplicates=True,
         )
-        created = now - timedelta(days=rng.randint(0, 400), minutes=rng.randint(0, 1440))
+        # The first customers are the long-standing ones (the sales documents' demo gives them
+        # contracts up to 400 days old); the rest arrived over the last months.
+        days = rng.randint(420, 700) if i < 40 else rng.randint(30, 400)
+        created = now - timedelta(days=days, minutes=rng.randint(0, 1440))
         # Recent follow-ups keep most demo customers private; a few are about to return.
         followed = now - timedelta(
             days=rng.choice([rng.randint(0, 20), rng.randint(26, 29)]), hours=rng.randint(0, 12)
         )
-        Customer.objects.filter(pk=customer.pk).update(
-            created_at=min(created, followed), last_followup_at=followed
-        )
-        if i % 5 == 4:
-            pool_ids.append((customer.pk, owner.pk))
+        story.append((customer, owner, created, followed, i % 5 == 4))
     pool = default_pool()
-    for pk, previous in pool_ids:
-        Customer.objects.filter(pk=pk).update(
-            owner=None,
-            previous_owner_id=previous,
-            pool=pool,
-            pooled_at=now - timedelta(days=rng.randint(0, 60)),
-            pool_return_at=None,
-        )
-    Customer.objects.filter(pk=sample.pk).update(last_followup_at=now - timedelta(days=2))
+    for customer, owner, created, followed, pooled in story:
+        fields = {"created_at": created, "last_followup_at": followed}
+        if pooled:
+            # Released after its last follow-up, never before it existed.
+            fields |= {
+                "owner": None,
+                "previous_owner_id": owner.pk,
+                "pool": pool,
+                "pooled_at": followed + (now - followed) * rng.uniform(0.2, 0.9),
+                "pool_return_at": None,
+                "next_followup_at": None,
+            }
+        Customer.objects.filter(pk=customer.pk).update(**fields)
+    sample_created = timezone.make_aware(datetime(2025, 7, 20, 9, 30))
+    sample_followed = now - timedelta(days=2)
+    Customer.objects.filter(pk=sample.pk).update(
+        created_at=sample_created, last_followup_at=sample_followed
+    )
+    story.append((sample, users["sales1"], sample_created, sample_followed, False))
+    seed_history(rng, story, now)
     refresh_return_due(Customer.objects.filter(owner__isnull=False).values_list("pk", flat=True))
+
+
+FOLLOWUP_NOTES = [
+    "电话沟通，客户询问3吨柴油叉车报价",
+    "上门拜访仓库负责人，了解现有叉车使用情况",
+    "微信发送电动叉车资料和租赁方案",
+    "客户到店看车，试驾2吨电动叉车",
+    "回访：上月保养后车辆运行正常",
+    "客户考虑以旧换新，约下周再谈",
+    "跟进报价单，客户在走内部审批",
+    "询问配件（货叉、轮胎）库存和交期",
+]
+
+
+def place_name(region) -> str:
+    """厦门市 → 厦门, 上海市 → 上海, 福建省 → 福建 (a company name's place prefix)."""
+    if region is None:
+        return ""
+    name = region.name
+    for suffix in ("特别行政区", "自治州", "地区", "市", "省", "盟", "县", "区"):
+        if name.endswith(suffix) and len(name) > len(suffix) + 1:
+            return name[: -len(suffix)]
+    return name
+
+
+def seed_history(rng: random.Random, story, now) -> None:
+    """Each customer's story over the months: its contacts from when it was created (a second
+    one joining later for some), and its follow-up records — 1 to 5, spread between its
+    creation and its 最后跟进, the last one exactly at 最后跟进 — by the salesperson who owned it."""
+    from kehu.followups.models import FollowUp
+
+    types = list(DictEntry.objects.filter(kind=DictKind.FOLLOWUP_TYPE)) or [None]
+    followups = []
+    extra_contacts = []
+    for customer, owner, created, followed, _pooled in story:
+        primary = Contact.objects.filter(customer=customer).order_by("id").first()
+        Contact.objects.filter(customer=customer).update(created_at=created)
+        if rng.random() < 0.3:
+            joined = created + (now - created) * rng.uniform(0.1, 0.8)
+            contact = Contact(
+                customer=customer,
+                name=rng.choice(SURNAMES) + rng.choice(GIVEN),
+                mobile=make_mobile(rng),
+                position=rng.choice(["采购经理", "仓库主管", "设备科长", "财务"]),
+                gender=rng.choice([Gender.MALE, Gender.FEMALE]),
+            )
+            extra_contacts.append((contact, joined))
+        count = rng.randint(1, 5)
+        span = followed - created
+        moments = sorted(created + span * rng.uniform(0.05, 0.95) for _ in range(count - 1))
+        moments.append(followed)
+        for moment in moments:
+            followups.append(
+                FollowUp(
+                    customer=customer,
+                    author=owner,
+                    type=rng.choice(types),
+                    content=rng.choice(FOLLOWUP_NOTES),
+                    followed_at=moment,
+                    contact=primary,
+                )
+            )
+    FollowUp.objects.bulk_create(followups, batch_size=500)
+    # Entered when they happened, not when the demo loaded.
+    FollowUp.objects.filter(customer__in=[c for c, *_ in story]).update(created_at=F("followed_at"))
+    for contact, joined in extra_contacts:
+        contact.save()
+        Contact.objects.filter(pk=contact.pk).update(created_at=joined)

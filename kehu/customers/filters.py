@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import django_filters
 from django import forms
 from django.db.models import Q
@@ -11,8 +13,9 @@ from kehu.core.filters import KehuFilterSet
 from kehu.core.forms import RemoteSelect
 from kehu.org.models import User
 
-from .models import Contact, Customer, CustomerStatus
-from .search import contains_q
+from .models import RECEIVABLE_KINDS, Contact, Customer, CustomerStatus
+from .search import contains_q, keyword_q
+from .validation import normalize_credit_code, normalize_phone
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -21,9 +24,15 @@ def _dict(kind):
     return DictEntry.objects.filter(kind=kind).order_by("sort", "id")
 
 
+# A keyword that is a phone (or a part of one) as typed: digits, 全角 or not, spaces, dashes, +.
+PHONE_LIKE = re.compile(r"[\d\s()（）+＋\-－—–]+")
+
+
 def phone_fragment(value: str) -> str:
-    """What a phone search matches on: digits and dashes, as phones are stored normalised."""
-    return "".join(ch for ch in value if ch.isdigit() or ch == "-").strip("-")
+    """What a phone search matches on: digits and dashes, as phones are stored normalised
+    (``normalize_phone``: 全角, spaces, dashes and +86/0086 as the form stores them)."""
+    text = normalize_phone(value)
+    return "".join(ch for ch in text if ch in "0123456789-").strip("-")
 
 
 class CustomerFilterSet(KehuFilterSet):
@@ -31,7 +40,7 @@ class CustomerFilterSet(KehuFilterSet):
     name = django_filters.CharFilter(label="客户名称", method="filter_contains")
     contact_name = django_filters.CharFilter(label="联系人", method="filter_contains")
     phone = django_filters.CharFilter(label="联系电话", method="filter_phone")
-    credit_code = django_filters.CharFilter(label="统一社会信用代码", lookup_expr="iexact")
+    credit_code = django_filters.CharFilter(label="统一社会信用代码", method="filter_credit_code")
     level = django_filters.ModelChoiceFilter(label="客户等级", queryset=_dict(DictKind.LEVEL))
     source = django_filters.ModelChoiceFilter(label="客户来源", queryset=_dict(DictKind.SOURCE))
     industry = django_filters.ModelChoiceFilter(label="行业类型", queryset=_dict(DictKind.INDUSTRY))
@@ -74,6 +83,12 @@ class CustomerFilterSet(KehuFilterSet):
         label="有待收款",
         method="filter_receivable",
         widget=forms.Select(choices=[("", "全部"), ("true", "是"), ("false", "否")]),
+    )
+
+    receivable_kind = django_filters.ChoiceFilter(
+        label="待收款类型",
+        choices=[(k, str(v)) for k, v in RECEIVABLE_KINDS.items()],
+        method="filter_receivable_kind",
     )
 
     class Meta(KehuFilterSet.Meta):
@@ -125,11 +140,17 @@ class CustomerFilterSet(KehuFilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(
-            contains_q("name", value)
-            | contains_q("contact_name", value)
-            | Q(contact_phone__contains=value)
-        )
+        phone = phone_fragment(value) if PHONE_LIKE.fullmatch(value) else ""
+        # Name, contact name, phone or credit code, through the keyword indexes (search.py).
+        matches = keyword_q(value)
+        if phone and phone != value:
+            # A phone as typed ("138 0000 1111", +86…) also matches the stored form.
+            matches |= keyword_q(phone) & Q(contact_phone__contains=phone)
+        return queryset.filter(matches)
+
+    def filter_credit_code(self, queryset, name, value):
+        code = normalize_credit_code(value)
+        return queryset.filter(credit_code=code) if code else queryset
 
     def filter_contains(self, queryset, name, value):
         value = value.strip()
@@ -143,6 +164,10 @@ class CustomerFilterSet(KehuFilterSet):
             Q(mobile__contains=digits) | Q(phone__contains=digits)
         ).values("customer_id")
         return queryset.filter(Q(contact_phone__contains=digits) | Q(pk__in=contact_ids))
+
+    def filter_receivable_kind(self, queryset, name, value):
+        """Customers with a non-zero receivable of that kind (the 首页's 待收款 by kind)."""
+        return queryset.exclude(**{f"receivable_{value}": 0}) if value else queryset
 
     def filter_receivable(self, queryset, name, value):
         if value is None:

@@ -61,6 +61,21 @@ def contact_fields(customer, contact) -> dict[str, str]:
     return {"mobile": contact.mobile, "phone": contact.phone, "email": contact.email}
 
 
+def mask_rows(customer, rows) -> list:
+    """Rows of a pool customer shown on its portrait (商机, documents …): their contact values
+    (``contact_phone``, ``mobile``, ``phone``, ``email``) masked in place, for display only —
+    the rows are never saved."""
+    if is_masked(customer):
+        for row in rows:
+            for field in MASKED_LOG_FIELDS:
+                value = getattr(row, field, None)
+                if isinstance(value, str) and value:
+                    setattr(
+                        row, field, mask_email(value) if field == "email" else mask_phone(value)
+                    )
+    return rows
+
+
 MASKED_LOG_FIELDS = {"contact_phone", "mobile", "phone", "email"}
 CUSTOMER_LOG = "customers.customer"
 CONTACT_LOG = "customers.contact"

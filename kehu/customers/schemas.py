@@ -103,7 +103,7 @@ class BatchOut(Schema):
 class DuplicateCheckIn(Schema):
     name: str | None = Field(None, max_length=100)
     phone: str | None = Field(None, max_length=30)
-    credit_code: str | None = Field(None, max_length=18)
+    credit_code: str | None = Field(None, max_length=40)  # as typed: spaces, 全角
 
 
 class DuplicateMatchOut(Schema):

@@ -97,7 +97,9 @@ def _check_duplicates(
 
 
 def _apply_location(customer: Customer, cleaned: dict, data: dict) -> None:
-    """省/市/区 nest; coordinates default to the chosen division's centroid (SPEC §2.4)."""
+    """省/市/区 nest; when all three are empty they are derived from 详细地址 (cpca, SPEC §2.4 —
+    the form and the API send empty pickers, so "given" means a value, not a key);
+    coordinates default to the division's centroid."""
     keys = ("province", "city", "district")
     if any(k in data for k in keys):
         p, c, d = clean_regions(
@@ -106,16 +108,21 @@ def _apply_location(customer: Customer, cleaned: dict, data: dict) -> None:
             data.get("district", customer.district),
         )
         customer.province, customer.city, customer.district = p, c, d
-    elif customer.province_id is None and cleaned.get("address"):
-        parsed = parse_address(cleaned["address"])
+    derived = False
+    address = cleaned.get("address", customer.address)
+    touched = customer.pk is None or "address" in cleaned or any(k in data for k in keys)
+    empty = not (customer.province_id or customer.city_id or customer.district_id)
+    if touched and address and empty:
+        parsed = parse_address(address)
         if parsed.get("province"):
             customer.province_id = parsed["province"]
             customer.city_id = parsed.get("city")
             customer.district_id = parsed.get("district")
+            derived = True
     lon, lat = clean_coordinates(data.get("longitude"), data.get("latitude"))
     if lon is not None and lat is not None:
         customer.longitude, customer.latitude = lon, lat
-    elif any(k in data for k in keys) or customer.longitude is None:
+    elif derived or any(k in data for k in keys) or customer.longitude is None:
         region = customer.district_id or customer.city_id or customer.province_id
         centroid = region_centroid(region) if region else None
         customer.longitude, customer.latitude = centroid if centroid else (None, None)
@@ -354,11 +361,11 @@ def customers_batch_delete(*, actor: User, ids: list[int]) -> BatchResult:
                 )
             record_changes(entries)
             # to the 回收站 with their contacts, follow-ups, shares and attachments (SPEC §13)
-            recycle_many(actor=actor, objects=deletable)
+            recycle_many(actor=actor, objects=deletable, fresh=True)
     result = BatchResult(done=[pk for pk in wanted if pk not in reasons])
     for pk in wanted:
         if pk in reasons:
-            result.refuse(pk, reasons[pk])
+            result.refuse(pk, reasons[pk], name=found[pk].name if pk in found else "")
     return result
 
 

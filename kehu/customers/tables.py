@@ -15,9 +15,7 @@ from .models import Customer
 class CustomerTable(KehuTable):
     select = SelectColumn()
     id = tables.Column(verbose_name="ID")
-    name = tables.Column(
-        verbose_name="客户名称", attrs={"td": {"class": "text-wrap", "style": "min-width:10rem"}}
-    )
+    name = tables.Column(verbose_name="客户名称")
     contact_name = tables.Column(verbose_name="联系人", orderable=False)
     contact_phone = tables.Column(verbose_name="联系电话", orderable=False)
     status = tables.Column(verbose_name="状态", order_by=("status", "id"))
@@ -25,12 +23,14 @@ class CustomerTable(KehuTable):
     level = tables.Column(verbose_name="客户等级", orderable=False)
     tags = tables.Column(verbose_name="标签", orderable=False, empty_values=())
     receivable_total = MoneyColumn(verbose_name="待收款金额", order_by=("receivable_total", "id"))
-    receivable_vehicle = MoneyColumn(verbose_name="整车订单", orderable=False)
-    receivable_parts = MoneyColumn(verbose_name="配件订单", orderable=False)
-    receivable_used_vehicle = MoneyColumn(verbose_name="二手车订单", orderable=False)
-    receivable_lease = MoneyColumn(verbose_name="租赁订单", orderable=False)
-    receivable_repair = MoneyColumn(verbose_name="维修订单", orderable=False)
-    receivable_maintenance = MoneyColumn(verbose_name="保养订单", orderable=False)
+    receivable_vehicle = MoneyColumn(verbose_name="整车订单", orderable=False, zero_dash=True)
+    receivable_parts = MoneyColumn(verbose_name="配件订单", orderable=False, zero_dash=True)
+    receivable_used_vehicle = MoneyColumn(
+        verbose_name="二手车订单", orderable=False, zero_dash=True
+    )
+    receivable_lease = MoneyColumn(verbose_name="租赁订单", orderable=False, zero_dash=True)
+    receivable_repair = MoneyColumn(verbose_name="维修订单", orderable=False, zero_dash=True)
+    receivable_maintenance = MoneyColumn(verbose_name="保养订单", orderable=False, zero_dash=True)
     next_followup_at = tables.DateTimeColumn(
         verbose_name="下次跟进", format="Y-m-d H:i", order_by=("next_followup_at", "id")
     )

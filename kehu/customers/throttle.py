@@ -61,6 +61,7 @@ from kehu.core.errors import ApplicationError
 from .dedupe import DuplicateMatch, find_duplicates
 from .masking import mask_phone
 from .models import DuplicateCheckLog, DuplicateCheckSource
+from .validation import normalize_credit_code, normalize_phone
 
 DEFAULT_LIMITS = {"minute": 30, "day": 300}
 WINDOWS = ("minute", "day")
@@ -111,6 +112,9 @@ def duplicate_check(
     """``find_duplicates`` within ``actor``'s quota; logs the call (``source``: api, page, form).
 
     Raises :class:`DuplicateCheckThrottled` (429) beyond the quota, without searching."""
+    # The one input boundary of 查重 (page, form, API): phones and credit codes as stored.
+    phone = normalize_phone(phone) if phone else phone
+    credit_code = normalize_credit_code(credit_code) if credit_code else credit_code
     if actor is None or not getattr(actor, "is_authenticated", False):
         # No user behind the call (a command, the demo data): no quota to count against.
         return find_duplicates(

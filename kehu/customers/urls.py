@@ -43,6 +43,16 @@ urlpatterns = [
     ),
     path("customers/merge/", views.CustomerMergeView.as_view(), name="customer_merge"),
     path("customers/<int:pk>/share/", views.CustomerShareView.as_view(), name="customer_share"),
+    # 客户画像: one tab over HTMX, 同比增幅, the 附件 tab's uploads
+    path(
+        "customers/<int:pk>/tabs/<slug:key>/", views.CustomerTabView.as_view(), name="customer_tab"
+    ),
+    path("customers/<int:pk>/yoy/", views.CustomerYoyView.as_view(), name="customer_yoy"),
+    path(
+        "customers/<int:pk>/attachments/upload/",
+        views.CustomerAttachmentUploadView.as_view(),
+        name="customer_attachment_upload",
+    ),
     path(
         "attachments/<int:pk>/", views.AttachmentDownloadView.as_view(), name="attachment_download"
     ),

@@ -7,6 +7,7 @@ them per field into one ApplicationError so nothing is saved on error.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 import phonenumbers
@@ -35,9 +36,47 @@ def uscc_check_digit(first17: str) -> str:
     return USCC_CHARSET[(31 - total % 31) % 31]
 
 
+# Dashes an IME, a word processor or a web page types instead of "-" (hyphen, non-breaking
+# hyphen, figure dash, en/em dash, horizontal bar, minus sign, the katakana prolonged sound mark
+# a Chinese IME offers for "-", full-width hyphen-minus after NFKC is "-" already).
+DASHES = re.compile(r"[\u2010-\u2015\u2212\u30fc\ufe58\ufe63\uff0d]")
+MOBILE_WITH_PREFIX = re.compile(r"(?:\+86|0086|86)?(1[3-9]\d{9})")
+LANDLINE_PREFIX = re.compile(r"^(?:\+86|0086)")
+
+
+def halfwidth(value: Any) -> str:
+    """全角 → 半角 and the other compatibility forms (NFKC: "１３８", "＋", "（", the ideographic
+    space), and every kind of dash as "-": the first step of every normaliser below."""
+    if value is None:
+        return ""
+    return DASHES.sub("-", unicodedata.normalize("NFKC", str(value)))
+
+
+def normalize_phone(value: Any) -> str:
+    """A phone as typed → its canonical spelling, without judging it (that is ``clean_phone``'s):
+    半角, no spaces or brackets, no +86 / 0086 (nor 86 before a mobile); a mobile as its 11 digits
+    (dashes dropped), a landline keeps its dashes and regains the 0 of its area code after
+    +86 ("+86 592 1234567" → "0592-1234567" once validated). Form, API, import, search and 查重
+    call this on their input."""
+    compact = re.sub(r"[\s()]", "", halfwidth(value))
+    mobile = MOBILE_WITH_PREFIX.fullmatch(compact.replace("-", ""))
+    if mobile:
+        return mobile.group(1)
+    stripped = LANDLINE_PREFIX.sub("", compact).lstrip("-")
+    if stripped != compact.lstrip("-") and stripped and stripped[0] not in "01":
+        stripped = "0" + stripped  # +86 592… is the landline 0592…
+    return stripped
+
+
+def normalize_credit_code(value: Any) -> str:
+    """统一社会信用代码 as typed → 18 upper-case characters when it has them: 半角, upper case,
+    spaces and dashes dropped (validated by ``clean_credit_code``)."""
+    return re.sub(r"[\s\-]", "", halfwidth(value)).upper()
+
+
 def clean_credit_code(value: str | None) -> str:
     """统一社会信用代码 (GB 32100-2015): 18 chars of the national charset, valid check digit."""
-    code = (value or "").strip().upper().replace(" ", "")
+    code = normalize_credit_code(value)
     if not code:
         return ""
     if len(code) != 18:
@@ -56,15 +95,13 @@ def clean_phone(value: str | None, *, required: bool = False, label: str = "联�
 
     Stored normalised: mobiles as 11 digits, landlines as ``区号-号码[-分机]``.
     """
-    raw = (value or "").strip()
-    if not raw:
+    compact = normalize_phone(value)
+    if not compact:
         if required:
             raise FieldError(f"请填写{label}")
         return ""
-    compact = re.sub(r"[\s()（）]", "", raw)
-    compact = re.sub(r"^(\+86|0086|86(?=1[3-9]\d{9}$))", "", compact)
-    if MOBILE_RE.match(compact.replace("-", "")):
-        return compact.replace("-", "")
+    if MOBILE_RE.match(compact):
+        return compact
     match = LANDLINE_RE.match(compact)
     if match:
         area, number, ext = match.groups()
@@ -79,7 +116,7 @@ def clean_phone(value: str | None, *, required: bool = False, label: str = "联�
 
 
 def clean_bank_account(value: str | None) -> str:
-    account = (value or "").strip()
+    account = halfwidth(value).strip()
     if not account:
         return ""
     if not re.fullmatch(r"[\d ]+", account):

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
 from django.views import View
 
-from kehu.audit.selectors import changelog_list
 from kehu.core import views as generic
-from kehu.core.attachments import attachment_for_download, attachments_of
+from kehu.core.attachments import attachment_for_download
 from kehu.core.errors import ApplicationError
-from kehu.core.htmx import saved_response
+from kehu.core.htmx import is_fragment_request, saved_response
 from kehu.core.views_jobs import BatchJobStartView
 from kehu.org.authz import authorize, can
 from kehu.pool.rules import days_left
@@ -55,6 +54,32 @@ class CustomerListView(generic.ObjectListView):
         return selectors.customer_list(user=request.user, tab=self.current_tab(request))
 
 
+def same_value(stored, entered) -> bool:
+    """Does what the form holds equal what is stored, as the user sees it? A datetime is the
+    same instant to the minute the form shows (whatever its time zone), an amount the same
+    number, an empty value empty; only real differences make a conflict row (issue 14.6)."""
+    import datetime as dt
+
+    if stored in (None, "") and entered in (None, ""):
+        return True
+    if isinstance(stored, dt.datetime) and isinstance(entered, dt.datetime):
+        return stored.replace(second=0, microsecond=0) == entered.replace(second=0, microsecond=0)
+    if stored == entered:
+        return True
+    return str(stored or "") == str(entered or "")
+
+
+def shown(value):
+    """A conflict row's value as the form shows it (local time to the minute)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    if isinstance(value, dt.datetime):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+    return value
+
+
 class CustomerEditView(generic.ObjectEditView):
     form_class = forms.CustomerForm
     form_template = "customers/_form_fields.html"
@@ -83,11 +108,11 @@ class CustomerEditView(generic.ObjectEditView):
             # Show what the other person saved next to what this form tried to save.
             fresh = selectors.customer_get(user=request.user, pk=instance.pk)
             exc.extra["current"] = [
-                (form.fields[name].label, getattr(fresh, name), form.cleaned_data.get(name))
+                (form.fields[name].label, shown(getattr(fresh, name)), shown(mine))
                 for name in form.Meta.fields
-                if name in form.cleaned_data
-                and name not in {"tags"}
-                and str(getattr(fresh, name) or "") != str(form.cleaned_data.get(name) or "")
+                if name in form.cleaned_data and name not in {"tags"}
+                for mine in [form.cleaned_data.get(name)]
+                if not same_value(getattr(fresh, name), mine)
             ]
             return form
         if exc.code != "possible_duplicates":
@@ -112,6 +137,8 @@ class CustomerDeleteView(generic.ObjectDeleteView):
     def delete_service(*, actor, instance):
         services.customer_delete(actor=actor, customer=instance)
 
+    delete_refusal = staticmethod(services.customer_delete_refusal)
+
     def get_queryset(self, request):
         return selectors.customer_list(user=request.user)
 
@@ -130,26 +157,10 @@ class CustomerBulkDeleteMatchingView(BatchJobStartView):
 
 
 class CustomerDetailView(LoginRequiredMixin, View):
-    """客户画像 (first version: header, summary, contacts, attachments, log)."""
-
-    TABS = [
-        ("followups", "跟进记录"),
-        ("contacts", "联系人"),
-        ("attachments", "附件"),
-        ("log", "日志"),
-    ]
-
-    def tabs(self, user, *, in_pool: bool = False) -> list[tuple[str, str]]:
-        from kehu.core.registry import portrait_tabs
-
-        documents = [
-            (key, label)
-            for key, (label, perm, _render) in portrait_tabs.items()
-            if user.has_perm(perm)
-        ]
-        tabs = [*self.TABS[:2], *documents, *self.TABS[2:]]
-        # A pool customer's attachments open for its owner only (after 领取).
-        return [t for t in tabs if t[0] != "attachments"] if in_pool else tabs
+    """客户画像 (SPEC §7): header with the actions, the summary figures, and the seed's 13 tabs
+    (kehu/customers/tabs.py; each counted on its label, only the open one drawn; the others
+    load over HTMX when opened, ``?tab=`` keeps the open one). After any action the page
+    re-renders from the server (``objectSaved`` → portrait.js), so nothing stays stale."""
 
     @staticmethod
     def get_customer(request, pk) -> tuple:
@@ -176,69 +187,139 @@ class CustomerDetailView(LoginRequiredMixin, View):
             "add_followup": can(user, "add", FollowUp(customer=customer)),
         }
 
-    def get(self, request, pk):
-        from kehu.core.registry import portrait_tabs
+    @classmethod
+    def tabs_context(cls, request, customer, in_pool: bool, allowed, key: str | None) -> dict:
+        from . import tabs as portrait_tabs
 
-        customer, in_pool = self.get_customer(request, pk)
-        tabs = self.tabs(request.user, in_pool=in_pool)
-        tab = request.GET.get("tab", "followups")
-        if tab not in dict(tabs):
-            tab = "followups"
-        allowed = {} if in_pool else self.allowed(request.user, customer)
-        can_manage = allowed.get("change", False)
+        visible = portrait_tabs.visible_tabs(request.user, in_pool=in_pool)
+        by_key = {t.key: t for t in visible}
+        if key not in by_key:
+            key = visible[0].key if visible else None
+        counts = portrait_tabs.tab_counts(
+            visible, user=request.user, customer=customer, in_pool=in_pool
+        )
         tab_html = (
-            portrait_tabs[tab][2](request, customer, can_manage)
-            if tab in dict(tabs) and tab in portrait_tabs
+            portrait_tabs.render_tab(
+                request, customer, by_key[key], in_pool=in_pool, allowed=allowed
+            )
+            if key
             else ""
         )
-        followups, followup_form = [], None
-        if tab == "followups":
-            from kehu.followups.forms import FollowUpForm
-            from kehu.followups.selectors import followup_list
+        return {
+            "tabs": [
+                (t.key, t.label, counts.get(t.key), portrait_tabs.tab_url(customer, t.key))
+                for t in visible
+            ],
+            "tab": key,
+            "tab_html": tab_html,
+        }
 
-            if in_pool:
-                from kehu.pool.selectors import pool_customer_followups
+    def get(self, request, pk):
+        from .portrait import portrait_summary
 
-                followups = list(
-                    pool_customer_followups(user=request.user, customer=customer)[:100]
-                )
-            else:
-                followups = list(followup_list(user=request.user).filter(customer=customer)[:100])
-            if allowed.get("add_followup"):
-                followup_form = FollowUpForm(customer=customer)
-        contacts = [(c, masking.contact_fields(customer, c)) for c in customer.contacts.all()]
-        if in_pool:
-            from kehu.pool.selectors import pool_customer_log
-
-            log = pool_customer_log(user=request.user, customer=customer, limit=50)
-        else:
-            log = list(
-                changelog_list(
-                    user=request.user, object_type="customers.customer", object_id=customer.pk
-                )[:50]
-            )
-        for entry in log:  # masked by changelog_list (masking.mask_log_entries)
-            entry.display_changes = entry.changes
+        customer, in_pool = self.get_customer(request, pk)
+        allowed = {} if in_pool else self.allowed(request.user, customer)
+        tabs = self.tabs_context(request, customer, in_pool, allowed, request.GET.get("tab"))
+        if is_fragment_request(request, "object-list"):  # a tab's next page
+            return HttpResponse(tabs["tab_html"])
         context = {
             "title": customer.name,
             "customer": customer,
             "phone": masking.customer_phone(customer),
-            "tabs": tabs,
-            "tab_html": tab_html,
-            "tab": tab,
-            "contacts": contacts,
-            "attachments": [] if in_pool else attachments_of(customer),
-            "log": log,
+            "summary": portrait_summary(customer),
             "shared_with": [] if in_pool else selectors.shared_users(customer),
-            "can_manage": can_manage,
             "allowed": allowed,
             "in_pool": in_pool,
             "can_claim": in_pool and request.user.has_perm("customers.claim_customer"),
-            "followups": followups,
             "days_left": days_left(customer.pool_return_at),
-            "followup_form": followup_form,
+            **tabs,
         }
         return render(request, "customers/customer_detail.html", context)
+
+
+class CustomerTabView(LoginRequiredMixin, View):
+    """One 客户画像 tab, opened over HTMX: the tab bar (counts) and the open tab's rows."""
+
+    def get(self, request, pk, key):
+        customer, in_pool = CustomerDetailView.get_customer(request, pk)
+        allowed = {} if in_pool else CustomerDetailView.allowed(request.user, customer)
+        context = CustomerDetailView.tabs_context(request, customer, in_pool, allowed, key)
+        if context["tab"] != key:
+            raise Http404("没有这个标签页或无权查看")
+        context.update(customer=customer, in_pool=in_pool)
+        return render(request, "customers/htmx/portrait_tabs.html", context)
+
+
+class CustomerYoyView(LoginRequiredMixin, View):
+    """同比增幅 (SPEC §7): the periods in the URL (``from``, ``to``, ``compare_from``,
+    ``compare_to``, ``pick``); a table per order kind and the ECharts charts."""
+
+    def get(self, request, pk):
+        from . import portrait
+
+        customer, in_pool = CustomerDetailView.get_customer(request, pk)
+        error, errors, result = "", {}, None
+        status = 200
+        try:
+            period, compare, pick = portrait.parse_periods(request.GET)
+        except ApplicationError as exc:
+            error, errors, status = exc.message, exc.errors, exc.status
+            period, compare, _ = portrait.parse_periods({})  # the defaults, with the error
+            pick = ""
+        result = portrait.customer_yoy(customer, period=period, compare=compare)
+        chart = {
+            "kinds": [k["label"] for k in result["kinds"]],
+            "amount": [str(k["amount"]) for k in result["kinds"]],
+            "compare_amount": [str(k["compare_amount"]) for k in result["kinds"]],
+            "period": period.label(),
+            "compare": compare.label(),
+            "months": portrait.month_labels(),
+            "trend": [str(v) for v in result["trend"]["months"]],
+            "trend_previous": [str(v) for v in result["trend"]["previous"]],
+            "year": result["trend"]["year"],
+        }
+        context = {
+            "title": f"{customer.name} · 同比增幅",
+            "customer": customer,
+            "in_pool": in_pool,
+            "result": result,
+            "chart": chart,
+            "pick": pick,
+            "picks": portrait.QUICK_PICKS,
+            "error": error,
+            "errors": errors,
+            "params": request.GET,
+        }
+        return render(request, "customers/customer_yoy.html", context, status=status)
+
+
+class CustomerAttachmentUploadView(generic.KehuViewMixin, View):
+    """附件 tab: several files at once (drag and drop, progress in portrait.js), through
+    ``customer_attach`` (a change of the customer, SPEC §9); a refused file stores nothing."""
+
+    permission_required = "customers.change_customer"
+
+    def post(self, request, pk):
+        from django.http import JsonResponse
+
+        try:
+            customer = selectors.customer_get(user=request.user, pk=pk)
+        except ApplicationError as exc:
+            raise Http404 from exc
+        files = request.FILES.getlist("files")
+        if not files:
+            return JsonResponse({"detail": "请选择要上传的文件"}, status=400)
+        try:
+            done = services.customer_attach(actor=request.user, customer=customer, files=files)
+        except ApplicationError as exc:
+            return JsonResponse({"detail": exc.message, "errors": exc.errors}, status=exc.status)
+        return JsonResponse(
+            {
+                "detail": f"已上传 {len(done)} 个文件",
+                "items": [{"id": a.pk, "name": a.original_name, "size": a.size} for a in done],
+            },
+            status=201,
+        )
 
 
 class DuplicateCheckView(LoginRequiredMixin, View):

@@ -140,6 +140,7 @@ def build_router(decl: DocumentType) -> Router:
         ordering: str = "",
         page: int = 1,
         page_size: int = 20,
+        cursor: str | None = None,
     ):
         authorize(request.user, "view", decl.model)
         if approval_status and approval_status not in dict(
@@ -166,7 +167,7 @@ def build_router(decl: DocumentType) -> Router:
             qs = qs.order_by(*decl.default_ordering)
         if decl.item_model is not None:
             qs = qs.prefetch_related("items")
-        return paginate(qs, page, page_size, serialize)
+        return paginate(qs, page, page_size, serialize, cursor=cursor, walkable=True)
 
     @router.post(base, response={201: out_schema, **ERRORS}, operation_id=f"create_{decl.key}")
     def create_document(request, payload: create_in):  # type: ignore[valid-type]

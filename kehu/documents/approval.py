@@ -307,6 +307,7 @@ def approve(decl: DocumentType, *, actor, doc, comment: str = ""):
         raise ApplicationError(reason, code="refused")
     doc.approval_status, doc.approved_at = ApprovalStatus.APPROVED, timezone.now()
     doc.save(update_fields=["approval_status", "approved_at", "updated_at"])
+    doc.acting_user = actor  # who approves, for what a hook logs (a service order completed)
     decl.on_approved(doc)
     _record(decl, doc, actor, ApprovalAction.APPROVE, comment, before=ApprovalStatus.PENDING)
     return doc
@@ -340,6 +341,7 @@ def void(decl: DocumentType, *, actor, doc, reason: str = ""):
         reason,
     )
     doc.save(update_fields=["approval_status", "voided_at", "void_reason", "updated_at"])
+    doc.acting_user = actor
     decl.on_voided(doc)
     _record(decl, doc, actor, ApprovalAction.VOID, reason, before=ApprovalStatus.APPROVED)
     return doc

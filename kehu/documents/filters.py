@@ -29,7 +29,26 @@ class DocumentFilterSet(KehuFilterSet):
         lookup_expr="date__lte",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
+    awaiting_me = django_filters.BooleanFilter(
+        label="待我审批",
+        method="filter_awaiting_me",
+        widget=forms.Select(choices=[("", "全部"), ("true", "是")]),
+    )
     search_fields: tuple[str, ...] = ("number", "customer__name")
+
+    def filter_awaiting_me(self, queryset, name, value):
+        """待我审批 (the 首页's figures link here): documents waiting on the user at their
+        current step — ``approval.pending_querysets``' condition."""
+        if not value:
+            return queryset
+        from .approval import approvable, approver_q
+
+        user = getattr(self.request, "user", None)
+        decl = (
+            next((d for d in approvable(user) if d.model is queryset.model), None) if user else None
+        )
+        cond = approver_q(user, decl) if decl is not None else None
+        return queryset.none() if cond is None else queryset.filter(cond)
 
     class Meta(KehuFilterSet.Meta):
         fields: list[str] = []

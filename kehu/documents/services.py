@@ -21,7 +21,6 @@ from kehu.org.authz import authorize
 
 from .fields import text as _text
 from .models import ApprovalStatus
-from .numbering import issue_number
 from .types import DocumentType
 
 CENT = Decimal("0.01")
@@ -161,7 +160,7 @@ def document_save(decl: DocumentType, *, actor, instance, data: dict[str, Any]):
     if items:
         doc.amount = sum((i["amount"] for i in items), Decimal("0.00"))
     if instance is None:
-        doc.number = issue_number(decl.prefix, decl.key)
+        doc.number = decl.new_number(doc)
     doc.save()
     if items is not None:
         decl.item_model.objects.filter(document=doc).delete()

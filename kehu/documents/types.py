@@ -76,6 +76,13 @@ class DocumentType:
         field errors. ``items`` (a list of line dicts) is cleaned by the layer."""
         return {}
 
+    def new_number(self, doc) -> str:
+        """A new document's number: prefix + local time + random digits, never reused
+        (:mod:`kehu.documents.numbering`); a type may derive it (挂账订单: its order's)."""
+        from .numbering import issue_number
+
+        return issue_number(self.prefix, self.key)
+
     def after_save(self, doc, *, created: bool, actor) -> None:
         """Inside the save's transaction (e.g. a payment plan's follow-up)."""
 

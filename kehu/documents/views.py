@@ -93,7 +93,15 @@ def build_views(decl: DocumentType) -> dict[str, type]:
     class EditView(generic.ObjectEditView):
         model = decl.model
         form_class = decl.form_class
-        initial_from_query = ("customer", "contract", "opportunity", "plan", "vehicle")
+        initial_from_query = (
+            "customer",
+            "contract",
+            "opportunity",
+            "plan",
+            "vehicle",
+            "repair_order",
+            "maintenance_order",
+        )
         success_url_name = f"{decl.url_name}_list"
         title_add, title_edit = f"添加{decl.label}", f"编辑{decl.label}"
         modal_size = "modal-xl" if decl.item_model is not None else "modal-lg"
@@ -312,19 +320,29 @@ def document_urls(decl: DocumentType, **extra) -> list:
 
 
 def portrait_tab(decl: DocumentType):
-    """The 客户画像 tab of ``decl``: the type's own table for the customer, paginated, with 添加."""
+    """The 客户画像 tab of ``decl``: the type's own table for the customer, paginated, with 添加
+    (read-only on a pool customer: no 添加, no row actions, contact data masked)."""
 
-    def render_tab(request, customer, can_manage: bool) -> str:
+    def render_tab(request, customer, ctx) -> str:
+        from kehu.customers.masking import mask_rows
+
+        read_only = ctx.read_only
         table = decl.table_class(
-            decl.list_queryset(
-                selectors.document_list(decl, user=request.user, customer_id=customer.pk)
-            ).order_by(*decl.default_ordering),
-            exclude=("customer", "select"),
+            decl.list_queryset(ctx.rows).order_by(*decl.default_ordering),
+            exclude=("customer", "select", *(("actions",) if read_only else ())),
+            orderable=False,
             empty_text=f"暂无{decl.label}",
         )
         paginate_table(request, table, per_page=10)
+        if ctx.in_pool:
+            mask_rows(customer, [row.record for row in table.page.object_list])
         add_url = None
-        if can_manage and can(request.user, "add", decl.model(customer=customer)):
+        if (
+            not read_only
+            and decl.addable_from_portrait
+            and ctx.can_manage
+            and can(request.user, "add", decl.model(customer=customer))
+        ):
             add_url = reverse(f"{decl.url_name}_add") + f"?customer={customer.pk}"
         return render_to_string(
             "documents/htmx/portrait_tab.html",
@@ -332,13 +350,50 @@ def portrait_tab(decl: DocumentType):
                 "decl": decl,
                 "customer": customer,
                 "table": table,
-                "add_url": add_url if decl.addable_from_portrait else None,
+                "add_url": add_url,
                 "add_label": f"添加{decl.label}",
             },
             request=request,
         )
 
     return render_tab
+
+
+def document_portrait_tab(decl: DocumentType, *, render=None):
+    """The :class:`~kehu.core.registry.PortraitTab` a declaration gives (``tab_key``,
+    ``tab_label``, ``tab_order``, the type's view permission): its rows are the type's list
+    filtered by the customer (a pool customer's through ``pool_customer_documents``)."""
+    from kehu.core.registry import PortraitTab
+
+    def rows(user, customer, in_pool: bool):
+        if in_pool:
+            from kehu.pool.selectors import pool_customer_documents
+
+            return pool_customer_documents(decl, user=user, customer=customer)
+        return selectors.document_list(decl, user=user, customer_id=customer.pk)
+
+    meta = decl.model._meta
+    return PortraitTab(
+        key=decl.tab_key,
+        label=decl.tab_label or decl.label,
+        order=decl.tab_order,
+        permission=f"{meta.app_label}.view_{meta.model_name}",
+        rows=rows,
+        render=render or portrait_tab(decl),
+    )
+
+
+def register_declared_tabs() -> None:
+    """Every declared document type with a ``tab_key`` has its 客户画像 tab: the ones an app
+    registered itself (e.g. with its own rule for 添加) are kept, the others come from their
+    declaration — a new type needs nothing more."""
+    from kehu.core.registry import portrait_tabs, register_portrait_tab
+
+    from .types import registry
+
+    for decl in registry.values():
+        if decl.tab_key and decl.tab_key not in portrait_tabs:
+            register_portrait_tab(document_portrait_tab(decl))
 
 
 def related_sections(request, parent, specs, *, limit: int | None = None) -> list[tuple[str, str]]:

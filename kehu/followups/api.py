@@ -32,6 +32,17 @@ class FollowUpIn(Schema):
     opportunity_id: Id | None = None
 
 
+class FollowUpPatch(Schema):
+    """The fields to correct; the others keep their values (``null`` clears an optional one)."""
+
+    type: Id | None = Field(None, description="跟进类型 dictionary entry id")
+    content: str | None = None
+    followed_at: datetime | None = None
+    next_followup_at: datetime | None = None
+    contact_id: Id | None = None
+    opportunity_id: Id | None = None
+
+
 class FollowUpOut(Schema):
     id: int
     customer_id: int | None
@@ -63,15 +74,30 @@ class TodoOut(Schema):
     payment_plans_due: list[dict]
     pool_returning: list[TodoCustomer]
     approvals: list[dict]
+    maintenance_due: list[dict] = []  # 保养到期 (售后: the vehicles' next maintenance)
+    inspection_due: list[dict] = []  # 年检到期
 
 
 @router.get("/followups", response={200: Page[FollowUpOut], **ERRORS})
-def list_followups(request, customer_id: int | None = None, page: int = 1, page_size: int = 20):
+def list_followups(
+    request,
+    customer_id: int | None = None,
+    page: int = 1,
+    page_size: int = 20,
+    cursor: str | None = None,
+):
     authorize(request.user, "view", FollowUp)
     qs = selectors.followup_list(user=request.user)
     if customer_id is not None:
         qs = qs.filter(customer_id=customer_id)
-    return paginate(qs.order_by("-followed_at", "-id"), page, page_size, lambda f: f)
+    return paginate(
+        qs.order_by("-followed_at", "-id"),
+        page,
+        page_size,
+        lambda f: f,
+        cursor=cursor,
+        walkable=True,
+    )
 
 
 @router.post("/followups", response={201: FollowUpOut, **ERRORS})
@@ -92,6 +118,34 @@ def get_followup(request, followup_id: int):
     if followup is None:
         raise NotFound("跟进记录不存在或无权查看")
     return followup
+
+
+@router.patch("/followups/{int:followup_id}", response={200: FollowUpOut, **ERRORS})
+def update_followup(request, followup_id: int, payload: FollowUpPatch):
+    """Correct a follow-up: its author (or an admin) only; the change is logged."""
+    authorize(request.user, "change", FollowUp)
+    followup = selectors.followup_list(user=request.user).filter(pk=followup_id).first()
+    if followup is None:
+        raise NotFound("跟进记录不存在或无权查看")
+    data = {
+        "type": str(followup.type_id) if followup.type_id else None,
+        "content": followup.content,
+        "followed_at": followup.followed_at,
+        "next_followup_at": followup.next_followup_at,
+        "contact": followup.contact_id,
+        "opportunity_id": followup.opportunity_id,
+    }
+    changes = payload.dict(exclude_unset=True)
+    if "type" in changes:
+        data["type"] = str(changes["type"]) if changes["type"] is not None else None
+    if "contact_id" in changes:
+        data["contact"] = changes.pop("contact_id")
+    for key in ("content", "followed_at", "next_followup_at", "opportunity_id"):
+        if key in changes:
+            data[key] = changes[key]
+    if "content" in changes and changes["content"] is None:
+        data["content"] = ""
+    return services.followup_update(actor=request.user, followup=followup, data=data)
 
 
 @router.delete("/followups/{int:followup_id}", response={204: None, **ERRORS})
@@ -115,4 +169,6 @@ def todo(request):
         "pool_returning": list(selectors.pool_returning(user=request.user)[:200]),
         "payment_plans_due": extra.get("payment_plans_due", []),
         "approvals": extra.get("approvals", []),
+        "maintenance_due": extra.get("maintenance_due", []),
+        "inspection_due": extra.get("inspection_due", []),
     }

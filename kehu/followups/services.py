@@ -14,7 +14,7 @@ from kehu.audit.models import Action
 from kehu.audit.services import record_change, snapshot
 from kehu.basics.models import DictKind
 from kehu.core.attachments import attach_files
-from kehu.core.errors import ApplicationError, Forbidden
+from kehu.core.errors import ApplicationError, Forbidden, NotFound
 from kehu.customers.models import Contact, Customer
 from kehu.customers.validation import FieldError, clean_dict_entry, strip_control_characters
 from kehu.org.authz import authorize
@@ -99,4 +99,64 @@ def followup_delete(*, actor, followup: FollowUp) -> None:
     record_change(actor=actor, action=Action.DELETE, obj=followup, before=snapshot(followup))
     from kehu.recyclebin.services import recycle
 
+    customer_id = followup.customer_id  # None for a lead's follow-up
+    if customer_id is not None:
+        Customer.objects.select_for_update().filter(pk=customer_id).values_list("pk").first()
     recycle(actor=actor, obj=followup)  # 回收站, with its attachments (SPEC §13)
+    if customer_id is not None:
+        refresh_followup_times(customer_id)
+
+
+def refresh_followup_times(customer_id: int) -> None:
+    """最后跟进 / 下次跟进 of a customer from its remaining follow-ups (SPEC §5.1): the latest
+    one's time and its next time — after a delete (or a restore) as after an add."""
+    latest = (
+        FollowUp.objects.filter(customer_id=customer_id)
+        .order_by("-followed_at", "-id")
+        .values("followed_at", "next_followup_at")
+        .first()
+    )
+    Customer.objects.filter(pk=customer_id).update(
+        last_followup_at=latest["followed_at"] if latest else None,
+        next_followup_at=latest["next_followup_at"] if latest else None,
+        version=F("version") + 1,
+    )
+    refresh_return_due([customer_id])
+
+
+@transaction.atomic
+def followup_update(*, actor, followup: FollowUp, data: dict[str, Any]) -> FollowUp:
+    """Correct a follow-up (issue 14.15): only its author (or an admin), with the same checks
+    as adding one; the change is logged field by field and the customer's 最后跟进 / 下次跟进
+    follow the corrected times (SPEC §5.1). ``data`` holds the whole follow-up (the API merges
+    a PATCH into the stored values first)."""
+    authorize(actor, "change", FollowUp)
+    current = FollowUp.objects.select_for_update().filter(pk=followup.pk).first()
+    if current is None:
+        raise NotFound("跟进记录不存在或无权查看")
+    if current.author_id != actor.pk and not actor.is_admin:
+        raise Forbidden("只能修改自己的跟进记录")
+    customer = (
+        Customer.objects.select_for_update().filter(pk=current.customer_id).first()
+        if current.customer_id is not None
+        else None
+    )
+    if customer is None:  # a lead's follow-up (before conversion) is not corrected here
+        raise ApplicationError("只能修改客户的跟进记录", code="not_a_customer_followup")
+    cleaned = _clean(data, customer)
+    before = snapshot(current)
+    for field, value in cleaned.items():
+        setattr(current, field, value)
+    current.save()
+    after = snapshot(current)
+    if after != before:
+        refresh_followup_times(customer.pk)
+        record_change(
+            actor=actor,
+            action=Action.UPDATE,
+            obj=current,
+            before=before,
+            after=after,
+            message=f"修改客户「{customer.name}」的跟进记录",
+        )
+    return current

@@ -8,6 +8,7 @@ from .models import FollowUp
 
 
 class FollowUpTable(KehuTable):
+    actions = tables.Column(verbose_name="操作", orderable=False, empty_values=())
     followed_at = tables.DateTimeColumn(
         verbose_name="跟进时间", format="Y-m-d H:i", order_by=("followed_at", "id")
     )
@@ -27,6 +28,7 @@ class FollowUpTable(KehuTable):
     class Meta(KehuTable.Meta):
         model = FollowUp
         fields = [
+            "actions",
             "followed_at",
             "customer",
             "type",
@@ -40,3 +42,18 @@ class FollowUpTable(KehuTable):
     def render_customer(self, record):
         url = reverse("customer_detail", args=[record.customer_id])
         return format_html('<a href="{}?tab=followups">{}</a>', url, record.customer.name)
+
+    def render_actions(self, record):
+        """编辑 for the follow-up's author (or an admin): a correction, logged."""
+        user = getattr(getattr(self, "request", None), "user", None)
+        if user is None or not (record.author_id == user.pk or user.is_admin):
+            return ""
+        if not user.has_perm("followups.change_followup"):
+            return ""
+        url = reverse("followup_edit", args=[record.pk])
+        return format_html(
+            '<a class="btn btn-sm btn-ghost-secondary" href="{}" hx-get="{}" '
+            'hx-target="#modal-content">编辑</a>',
+            url,
+            url,
+        )

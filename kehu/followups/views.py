@@ -58,8 +58,16 @@ class FollowUpAddView(generic.KehuViewMixin, View):
         )
 
     def get(self, request, pk):
+        """The dialog: 本次跟进时间 now; ``?opportunity=`` (跟进 of a 商机 row) preselects it."""
+        from django.utils import timezone
+
         customer = self.customer(request, pk)
-        return self.render(request, customer, FollowUpForm(customer=customer))
+        initial = {"followed_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")}
+        opportunity = request.GET.get("opportunity", "")
+        if opportunity.isdigit():
+            initial["opportunity"] = int(opportunity)
+        form = FollowUpForm(customer=customer, initial=initial)
+        return self.render(request, customer, form)
 
     def post(self, request, pk):
         customer = self.customer(request, pk)
@@ -78,9 +86,71 @@ class FollowUpAddView(generic.KehuViewMixin, View):
                 for message in messages:
                     form.add_error(field if field in form.fields else None, message)
             return self.render(request, customer, form, error=exc.message, status=exc.status)
-        response = saved_response(message="已添加跟进记录")
-        response["HX-Refresh"] = "true"
-        return response
+        # The 客户画像 re-renders itself on objectSaved (header, summary, tab counts).
+        return saved_response(message="已添加跟进记录")
+
+
+class FollowUpEditView(generic.KehuViewMixin, View):
+    """编辑跟进记录: its author (or an admin) corrects it; the service logs the change."""
+
+    permission_required = "followups.change_followup"
+
+    def followup(self, request, pk) -> FollowUp:
+        followup = (
+            selectors.followup_list(user=request.user)
+            .select_related("customer")
+            .filter(pk=pk)
+            .first()
+        )
+        if followup is None:
+            raise Http404
+        if followup.author_id != request.user.pk and not request.user.is_admin:
+            from kehu.core.errors import Forbidden
+
+            raise Forbidden("只能修改自己的跟进记录")
+        return followup
+
+    def render(self, request, followup, form, error="", status=200):
+        return render(
+            request,
+            "followups/htmx/followup_edit_form.html",
+            {"form": form, "followup": followup, "error": error},
+            status=status,
+        )
+
+    def get(self, request, pk):
+        from django.utils import timezone
+
+        followup = self.followup(request, pk)
+        local = timezone.localtime
+        initial = {
+            "type": followup.type_id,
+            "content": followup.content,
+            "followed_at": local(followup.followed_at).strftime("%Y-%m-%dT%H:%M"),
+            "next_followup_at": local(followup.next_followup_at).strftime("%Y-%m-%dT%H:%M")
+            if followup.next_followup_at
+            else None,
+            "contact": followup.contact_id,
+            "opportunity": followup.opportunity_id,
+        }
+        form = FollowUpForm(customer=followup.customer, initial=initial)
+        del form.fields["attachments"]  # files are added and removed on the 附件 tab
+        return self.render(request, followup, form)
+
+    def post(self, request, pk):
+        followup = self.followup(request, pk)
+        form = FollowUpForm(request.POST, customer=followup.customer)
+        del form.fields["attachments"]
+        if not form.is_valid():
+            return self.render(request, followup, form, status=400)
+        try:
+            services.followup_update(actor=request.user, followup=followup, data=form.cleaned_data)
+        except ApplicationError as exc:
+            for field, messages in exc.errors.items():
+                for message in messages:
+                    form.add_error(field if field in form.fields else None, message)
+            return self.render(request, followup, form, error=exc.message, status=exc.status)
+        return saved_response(message="已保存跟进记录")
 
 
 class TodoView(LoginRequiredMixin, View):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from django.http import HttpResponse
-from ninja import File, Form, Router, Schema
+from ninja import Field, File, Form, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
@@ -36,6 +36,15 @@ class ImportJobOut(Schema):
     invalid: int
     duplicate: int
     preview_errors: list[dict]
+    preview_duplicates: list[dict] = Field(
+        description="the first duplicate rows: row, name, reason, existing (the customer or "
+        "the earlier row it repeats), owner (负责人 or 公海)"
+    )
+    warnings: int = Field(description="rows imported with a warning (address gave no 省市区)")
+    preview_warnings: list[dict]
+    sheet_name: str = Field(description="the sheet the customers were read from")
+    header_line: int | None = Field(description="the row of the headers in that sheet")
+    sample_line: int | None = Field(description="the template's example row, skipped")
     plan: dict[str, int]
     done: int
     created: int

@@ -44,7 +44,23 @@ class ImportJob(models.Model):
     invalid = models.PositiveIntegerField(default=0)
     duplicate = models.PositiveIntegerField(default=0)
     preview_errors = models.JSONField(default=list, blank=True)
+    # The preview's other lists (issue 14): the first duplicate rows with the customer they
+    # repeat, the rows whose address gave no 省市区 (imported all the same), and where the table
+    # was found (a title row above the headers, a 说明 sheet in front) and the template's
+    # example row that is skipped.
+    preview_duplicates = models.JSONField(default=list, blank=True)
+    warnings = models.PositiveIntegerField(default=0)
+    preview_warnings = models.JSONField(default=list, blank=True)
+    sheet_name = models.CharField(_("工作表"), max_length=100, blank=True)
+    header_line = models.PositiveIntegerField(_("表头所在行"), null=True, blank=True)
+    sample_line = models.PositiveIntegerField(_("示例行"), null=True, blank=True)
     plan = models.JSONField(default=dict, blank=True)
+    # The allocation fixed at preview (issue 14 point 10): the employees in order and the seed
+    # of 随机分配; the run applies exactly that (``services.row_owner``). ``allocated`` counts
+    # the rows allocated by the committed batches, so 平均分配 continues its rotation on resume.
+    planned_user_ids = models.JSONField(null=True, blank=True)
+    allocation_seed = models.BigIntegerField(default=0)
+    allocated = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
     created = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0)
@@ -88,10 +104,15 @@ class ImportJob(models.Model):
     @property
     def percent(self) -> int:
         return (
-            int(self.done * 100 / self.total)
+            min(100, int(self.done * 100 / self.total))
             if self.total
             else (100 if self.status == "finished" else 0)
         )
+
+    @property
+    def rows_done(self) -> int:
+        """Data rows processed, shown against ``total`` (which leaves out the example row)."""
+        return min(self.done, self.total)
 
 
 class ImportRowError(models.Model):

@@ -507,29 +507,38 @@ def _csv_rows(path: str, limits: Limits) -> Iterator[Row]:
 def find_table(sheets: Iterable[tuple[str, Iterator[Row]]], limits: Limits) -> Iterator[Any]:
     """The header message, then the data rows, of the first sheet whose first rows hold the
     template's required headers (a title row above them is fine; so is an instructions sheet
-    before it). Raises with the missing columns of the first sheet otherwise."""
+    before it); the message names the sheet and the header's row, which the preview shows.
+    Refused only when no sheet has them: the reason names the sheets looked at and what the
+    closest row lacked."""
     from .spreadsheets import header_columns, missing_headers, normalize_header
 
-    first: list[str] | None = None
+    looked: list[str] = []
+    best: list[str] | None = None  # the missing headers of the closest row
     for name, rows in sheets:
+        looked.append(name)
         for seen, (line, cells) in enumerate(rows, start=1):
             headers = [normalize_header(c) for c in cells]
-            if first is None:
-                first = headers
             columns = header_columns(headers)
-            if not missing_headers(columns):
+            missing = missing_headers(columns)
+            if not missing:
                 yield {"headers": headers, "columns": columns, "sheet": name, "line": line}
                 yield from _data(rows, len(headers), limits)
                 return
+            if best is None or len(missing) < len(best):
+                best = missing
             if seen >= HEADER_SCAN_ROWS:
                 break
         close = getattr(rows, "close", None)
         if close:
             close()
-    if first is None:
+    if best is None:
         raise SpreadsheetError("文件中没有数据")
-    missing = missing_headers(header_columns(first))
-    raise SpreadsheetError(f"不是客户导入模板：缺少「{'」「'.join(missing)}」列，请下载模板后填写")
+    named = [n for n in looked if n]
+    where = f"工作表「{'」「'.join(named)}」的" if named else ""
+    raise SpreadsheetError(
+        f"不是客户导入模板：{where}前{HEADER_SCAN_ROWS}行中没有找到表头"
+        f"（缺少「{'」「'.join(best)}」列），请下载模板后填写"
+    )
 
 
 def _data(rows: Iterator[Row], width: int, limits: Limits) -> Iterator[Any]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import random
 import re
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -36,6 +37,7 @@ from django.utils import timezone
 from kehu.audit.models import Action
 from kehu.audit.services import record_change
 from kehu.basics.models import DictEntry, DictKind, Region
+from kehu.basics.regions import parse_addresses
 from kehu.core import memo
 from kehu.core.errors import ApplicationError, Forbidden, NotFound
 from kehu.customers.dedupe import normalize_name
@@ -50,10 +52,10 @@ from kehu.pool.allocation import MODES, allocate
 
 from .limits import Limits, check_upload
 from .models import ImportJob, ImportRowError, ImportStatus, ImportTarget
-from .spreadsheets import Sheet, SpreadsheetError, open_sheet, row_values
+from .spreadsheets import Sheet, SpreadsheetError, is_sample_row, open_sheet, row_values
 
 BATCH_SIZE = 1000
-PREVIEW_ERRORS = 20
+PREVIEW_ERRORS = 20  # rows listed per kind in the preview (errors, duplicates, warnings)
 # Rows of one batch the database may refuse (each recorded as failed) before the run stops.
 MAX_REFUSED_PER_BATCH = 20
 TAG_SPLIT = re.compile(r"[,，、;；\s]+")
@@ -128,6 +130,7 @@ class RowResolver:
 
     dicts: dict[str, dict[str, DictEntry]] = field(default_factory=dict)
     regions: dict[tuple[str | None, str], Region | None] = field(default_factory=dict)
+    by_code: dict[str, Region] = field(default_factory=dict)
     import_source: DictEntry | None = None
 
     @classmethod
@@ -161,6 +164,34 @@ class RowResolver:
         if region is None:
             errors.append(f"{label}「{name}」不存在")
         return region
+
+    def derive_regions(self, items: list[dict[str, Any]]) -> None:
+        """省/市/区 from 详细地址 for the valid rows that left all three empty (SPEC §2.4): one
+        cpca pass for the batch; a row whose address names no division keeps them empty and
+        gets a warning (it is imported all the same)."""
+        wanted = [
+            item
+            for item in items
+            if "cleaned" in item
+            and item["cleaned"].get("address")
+            and not any(item["cleaned"].get(k) for k in ("province", "city", "district"))
+        ]
+        if not wanted:
+            return
+        parsed = parse_addresses([item["cleaned"]["address"] for item in wanted])
+        codes = {c for p in parsed for c in (p["province"], p["city"], p["district"]) if c}
+        missing = codes - self.by_code.keys()
+        if missing:
+            self.by_code.update(Region.objects.in_bulk(list(missing)))
+        for item, found in zip(wanted, parsed, strict=True):
+            if not found["province"]:
+                item["warning"] = (
+                    f"详细地址「{item['cleaned']['address'][:40]}」未能识别省市区，将不填省市区导入"
+                )
+                continue
+            for key in ("province", "city", "district"):
+                code = found[key]
+                item["cleaned"][key] = self.by_code.get(code) if code else None
 
     def clean(self, values: dict[str, str]) -> dict[str, Any]:
         """Validated customer data for one row; raises ApplicationError with Chinese reasons."""
@@ -279,18 +310,24 @@ DUPLICATE_REASONS = {
 }
 
 
-def classify(batch: list[dict[str, Any]], seen: dict[str, set[str]]) -> None:
-    """Mark each validated row's duplicate reason (database or earlier in the file)."""
+def classify(batch: list[dict[str, Any]], seen: dict[str, dict[str, int]]) -> None:
+    """Mark each validated row's duplicate reason (database or earlier in the file). ``seen``
+    maps each key's values to the sheet row that had them first; a row also gets ``dup_key``
+    and ``dup_value`` (the first database match) or ``dup_line`` (the earlier row) for the
+    preview's list of duplicates."""
     existing = existing_duplicates(batch)
     for row in batch:
         reasons = []
         for key, value in row["keys"].items():
             if value in existing[key]:
                 reasons.append(f"{DUPLICATE_REASONS[key]}（系统中已存在）")
+                row.setdefault("dup_key", key)
+                row.setdefault("dup_value", value)
             elif value in seen[key]:
                 reasons.append(f"{DUPLICATE_REASONS[key]}（文件中重复）")
+                row.setdefault("dup_line", seen[key][value])
         for key, value in row["keys"].items():
-            seen[key].add(value)
+            seen[key].setdefault(value, row["line"])
         row["duplicate"] = "；".join(reasons)
         # A credit code must stay unique whatever the user chooses.
         row["blocking"] = any("统一社会信用代码" in r for r in reasons)
@@ -302,29 +339,100 @@ def iter_validated(
     """Batches of ``{"row", "line", "cells", "cleaned"|"error", "keys", "duplicate"}`` from the
     sheet, starting after data row ``start`` (the rows before it only feed the within-file
     duplicate sets). ``row`` counts the data rows, ``line`` is the row number in the sheet."""
-    seen: dict[str, set[str]] = {"name": set(), "phone": set(), "credit_code": set()}
+    seen: dict[str, dict[str, int]] = {"name": {}, "phone": {}, "credit_code": {}}
     batch: list[dict[str, Any]] = []
     for number, (line, cells) in enumerate(sheet.rows, start=1):
         item: dict[str, Any] = {"row": number, "line": line, "cells": cells}
-        try:
-            item["cleaned"] = resolver.clean(row_values(sheet, cells))
-            item["keys"] = duplicate_keys(item["cleaned"])
-        except ApplicationError as exc:
-            item["error"] = exc.message
+        values = row_values(sheet, cells)
+        if is_sample_row(values):
+            item["sample"] = True  # the template's example row: skipped, with a notice
+        else:
+            try:
+                item["cleaned"] = resolver.clean(values)
+                item["keys"] = duplicate_keys(item["cleaned"])
+            except ApplicationError as exc:
+                item["error"] = exc.message
         batch.append(item)
         if len(batch) >= BATCH_SIZE:
-            yield from _finish_batch(batch, seen, start)
+            yield from _finish_batch(batch, seen, start, resolver)
             batch = []
     if batch:
-        yield from _finish_batch(batch, seen, start)
+        yield from _finish_batch(batch, seen, start, resolver)
 
 
-def _finish_batch(batch, seen, start):
+def _finish_batch(batch, seen, start, resolver: RowResolver):
     valid = [b for b in batch if "cleaned" in b]
     classify(valid, seen)
     wanted = [b for b in batch if b["row"] > start]
+    resolver.derive_regions(wanted)
     if wanted:
         yield wanted
+
+
+def importable(job: ImportJob, item: dict[str, Any]) -> bool:
+    """A row the run allocates and tries to create (valid, and not a duplicate it skips)."""
+    if item.get("sample") or item.get("error") or item.get("blocking"):
+        return False
+    return not (item.get("duplicate") and job.on_duplicate == "skip")
+
+
+# ---------------------------------------------------------------------------------------------
+# Allocation, fixed at preview (issue 14 point 10)
+
+
+def planned_targets(job: ImportJob) -> list[User]:
+    """The employees the preview allocated to, in its order; a run never re-reads the target
+    (a department's members may change between preview and confirm)."""
+    if job.planned_user_ids is None:  # a job previewed before the plan was stored
+        return import_targets(job)
+    users = {
+        u.pk: u
+        for u in User.objects.filter(pk__in=job.planned_user_ids).select_related("department")
+    }
+    gone = [pk for pk in job.planned_user_ids if pk not in users or not users[pk].is_active]
+    if gone:
+        names = "、".join(users[pk].display_name for pk in gone if pk in users) or "部分员工"
+        raise ApplicationError(
+            f"预览时的归属员工{names}已停用或不存在，不能按预览导入；请重新上传并选择员工",
+            code="plan_changed",
+            status=409,
+        )
+    return [users[pk] for pk in job.planned_user_ids]
+
+
+def row_owner(job: ImportJob, targets: list[User], row: int, ordinal: int) -> User:
+    """The employee of data row ``row``, the ``ordinal``-th row allocated: 平均分配 rotates in
+    the planned order; 随机分配 draws from a generator seeded with the job's seed and the row, so
+    the preview and the run (resumed or not) give every row the same employee."""
+    if job.allocation == "random":
+        key = f"{job.allocation_seed}:{row}" if job.allocation_seed else f"{job.pk}:{row}"
+        return allocate(1, targets, "random", random.Random(key))[0]
+    return allocate(1, targets, "even", start=ordinal)[0]
+
+
+class Capacity:
+    """Each target's 拥有上限 as the rows are allocated: the same check for preview and run."""
+
+    def __init__(self) -> None:
+        self.owned: dict[int, int] = {}
+        self.pools: dict[int, Any] = {}
+
+    def pool(self, owner: User):
+        if owner.pk not in self.pools:
+            target_pool = self.pools[owner.pk] = rules.pool_for_user(owner)
+            self.owned[owner.pk] = rules.owned_count(owner) if target_pool.max_owned else 0
+        return self.pools[owner.pk]
+
+    def refusal(self, owner: User) -> str:
+        self.pool(owner)
+        try:
+            rules.check_ownership_limit(owner, 1, owned=self.owned[owner.pk])
+        except ApplicationError as exc:
+            return exc.message
+        return ""
+
+    def add(self, owner: User) -> None:
+        self.owned[owner.pk] = self.owned.get(owner.pk, 0) + 1
 
 
 # ---------------------------------------------------------------------------------------------
@@ -367,6 +475,7 @@ def import_create(
         allocation=allocation,
         on_duplicate=on_duplicate,
         status=ImportStatus.PREVIEWING,
+        allocation_seed=secrets.randbits(62) or 1,
     )
     job.file.save(
         f"import{timezone.now():%Y%m%d%H%M%S}{name[name.rfind('.') :].lower()}", upload, save=False
@@ -426,7 +535,14 @@ def run_preview(job_id: int) -> None:
                 "invalid",
                 "duplicate",
                 "preview_errors",
+                "preview_duplicates",
+                "warnings",
+                "preview_warnings",
+                "sheet_name",
+                "header_line",
+                "sample_line",
                 "plan",
+                "planned_user_ids",
                 "heartbeat_at",
             ]
         )
@@ -437,47 +553,108 @@ def run_preview(job_id: int) -> None:
 
 
 def preview(job: ImportJob) -> None:
-    """Counts, the first problems and the planned split, on the job (not saved)."""
+    """Counts, the first problems, duplicates and warnings, where the table was found, and the
+    allocation the run will apply (employees fixed, each row's employee drawn the run's way,
+    拥有上限 counted the run's way), on the job (not saved)."""
     resolver = RowResolver.load()
-    total = valid = invalid = duplicate = 0
+    total = valid = invalid = duplicate = warnings = 0
     errors: list[dict[str, Any]] = []
+    duplicates: list[dict[str, Any]] = []
+    warned: list[dict[str, Any]] = []
+    targets = import_targets(job)
+    job.planned_user_ids = [t.pk for t in targets] if targets else None
+    capacity = Capacity()
+    plan: dict[str, int] = {}
+    allocated = 0
     with open_sheet(job.file.path, job.original_name) as sheet:
         job.headers = sheet.headers
+        job.sheet_name, job.header_line = sheet.parsed.sheet, sheet.parsed.header_line
         for batch in iter_validated(job, resolver, sheet):
             for item in batch:
+                if item.get("sample"):
+                    job.sample_line = job.sample_line or item["line"]
+                    continue
                 total += 1
+                name = item["cells"][sheet.columns["name"]]
                 reason = item.get("error") or (
                     item.get("duplicate") if item.get("blocking") else ""
                 )
+                if not reason and importable(job, item) and targets:
+                    owner = row_owner(job, targets, item["row"], allocated)
+                    allocated += 1
+                    reason = capacity.refusal(owner)
+                    if not reason:
+                        capacity.add(owner)
+                        plan[owner.display_name] = plan.get(owner.display_name, 0) + 1
                 if reason:
                     invalid += 1
-                elif item.get("duplicate"):
+                    if len(errors) < PREVIEW_ERRORS:
+                        errors.append({"row": item["line"], "name": name, "reason": reason})
+                    continue
+                if item.get("duplicate"):
                     duplicate += 1
+                    if len(duplicates) < PREVIEW_ERRORS:
+                        duplicates.append(duplicate_entry(item, name))
                 else:
                     valid += 1
-                if reason and len(errors) < PREVIEW_ERRORS:
-                    errors.append(
-                        {
-                            "row": item["line"],
-                            "name": item["cells"][sheet.columns["name"]],
-                            "reason": reason,
-                        }
-                    )
+                if item.get("warning"):
+                    warnings += 1
+                    if len(warned) < PREVIEW_ERRORS:
+                        warned.append(
+                            {"row": item["line"], "name": name, "reason": item["warning"]}
+                        )
             if job.pk:
                 ImportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now())
     if total == 0:
+        if job.sample_line:
+            raise SpreadsheetError(
+                f"文件中只有模板的示例行（第{job.sample_line}行），请在其下填写客户后再导入"
+            )
         raise SpreadsheetError("文件中没有数据行")
     job.total, job.valid, job.invalid, job.duplicate = total, valid, invalid, duplicate
-    job.preview_errors = errors
-    importable = valid + (duplicate if job.on_duplicate == "import" else 0)
-    targets = import_targets(job)
+    job.preview_errors, job.preview_duplicates = errors, duplicates
+    job.warnings, job.preview_warnings = warnings, warned
     if targets:
-        plan: dict[str, int] = {}
-        for user in allocate(importable, targets, job.allocation, random.Random(0)):
-            plan[user.display_name] = plan.get(user.display_name, 0) + 1
         job.plan = plan
     else:
-        job.plan = {"公海": importable}
+        job.plan = {"公海": valid + (duplicate if job.on_duplicate == "import" else 0)}
+
+
+def duplicate_entry(item: dict[str, Any], name: str) -> dict[str, Any]:
+    """A duplicate row as the preview lists it: which customer it repeats and who has it — what
+    查重 answers (name and 负责人, never contact details); or the earlier row of the file."""
+    entry = {"row": item["line"], "name": name, "reason": item["duplicate"]}
+    if "dup_key" in item:
+        customer = existing_customer(item["dup_key"], item["dup_value"])
+        entry["existing"] = customer.name if customer else ""
+        entry["owner"] = (
+            (customer.owner.display_name if customer.owner else "公海") if customer else ""
+        )
+    else:
+        entry["existing"] = f"文件第{item['dup_line']}行"
+        entry["owner"] = ""
+    return entry
+
+
+def existing_customer(key: str, value: str) -> Customer | None:
+    """The first customer a duplicate key matches, by the rules of ``existing_duplicates``."""
+    qs = Customer.objects.select_related("owner").order_by("id")
+    if key == "name":
+        return qs.filter(name_normalized=value).first()
+    if key == "credit_code":
+        return qs.filter(credit_code=value).first()
+    private = qs.filter(owner__isnull=False)
+    found = private.filter(contact_phone=value).first()
+    if found is None:
+        contact = (
+            Contact.objects.filter(customer__owner__isnull=False)
+            .filter(Q(mobile=value) | Q(phone=value))
+            .order_by("customer_id")
+            .values_list("customer_id", flat=True)
+            .first()
+        )
+        found = private.filter(pk=contact).first() if contact else None
+    return found
 
 
 # ---------------------------------------------------------------------------------------------
@@ -510,6 +687,8 @@ def import_confirm(*, actor: User, job: ImportJob) -> ImportJob:
         )
     if job.status != ImportStatus.PREVIEW and not job.resumable:
         raise ApplicationError("该导入已开始或已完成", code="already_started", status=409)
+    if job.target != ImportTarget.POOL:
+        planned_targets(job)  # an employee of the plan left since the preview: say so now
     job.status = ImportStatus.RUNNING
     job.started_at = job.started_at or timezone.now()
     job.heartbeat_at = timezone.now()
@@ -583,10 +762,10 @@ def run_import(job_id: int) -> None:
         return
     ImportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now())
     resolver = RowResolver.load()
-    targets = import_targets(job)
     current: list[dict[str, Any]] | None = None  # the batch being applied
     next_line = 2  # the sheet row after the last applied batch
     try:
+        targets = planned_targets(job) if job.target != ImportTarget.POOL else []
         # Pools and the department tree are read once for the run, not once per batch and user.
         with memo.scope(), open_sheet(job.file.path, job.original_name) as sheet:
             next_line = sheet.parsed.header_line + 1
@@ -597,6 +776,8 @@ def run_import(job_id: int) -> None:
         message = exc.message
     except SpreadsheetError as exc:
         message = f"读取文件时中断：{exc.message}。前{_committed_rows(job)}行已导入"
+    except ApplicationError as exc:  # the plan's employees changed since the preview
+        message = exc.message
     except Exception as exc:
         logger.exception("import %s stopped", job_id)
         first = current[0]["line"] if current else next_line
@@ -701,13 +882,14 @@ def _apply_batch(
     rules.lock_users([t.pk for t in targets])
     now = timezone.now()
     pool = rules.default_pool() if not targets else None
-    owned: dict[int, int] = {}
-    pools: dict[int, Any] = {}
+    capacity = Capacity()
     customers: list[Customer] = []
     tags: list[list[DictEntry]] = []
     row_errors: list[ImportRowError] = []
-    created = skipped = failed = 0
+    created = skipped = failed = allocated = 0
     for item in batch:
+        if item.get("sample"):
+            continue  # the template's example row, announced in the preview
         try:
             reason = (
                 refused.get(item["row"])
@@ -727,18 +909,12 @@ def _apply_batch(
                 )
                 continue
             owner = None
-            if targets:
-                # Seeded per row, so a resumed run allocates a row the same way.
-                rng = random.Random(f"{job.pk}:{item['row']}")
-                owner = allocate(1, targets, job.allocation, rng, start=job.created + created)[0]
-                if owner.pk not in owned:
-                    target_pool = pools[owner.pk] = rules.pool_for_user(owner)
-                    owned[owner.pk] = rules.owned_count(owner) if target_pool.max_owned else 0
-                if not reason:
-                    try:
-                        rules.check_ownership_limit(owner, 1, owned=owned[owner.pk])
-                    except ApplicationError as exc:
-                        reason = exc.message
+            if targets and importable(job, item):
+                # The preview's allocation: the same employee for the same row, resumed or not
+                # (a row the database refused was allocated in the preview too).
+                owner = row_owner(job, targets, item["row"], job.allocated + allocated)
+                allocated += 1
+                reason = reason or capacity.refusal(owner)
             if reason:
                 failed += 1
                 row_errors.append(
@@ -749,14 +925,14 @@ def _apply_batch(
                 continue
             customers.append(
                 _build_customer(
-                    job, item["cleaned"], owner, pools[owner.pk] if owner else pool, now
+                    job, item["cleaned"], owner, capacity.pool(owner) if owner else pool, now
                 )
             )
         except Exception as exc:
             raise RowFailed(item) from exc
         tags.append(item["cleaned"].get("tags") or [])
         if owner is not None:
-            owned[owner.pk] = owned.get(owner.pk, 0) + 1
+            capacity.add(owner)
         created += 1
     Customer.objects.bulk_create(customers, batch_size=500)
     Contact.objects.bulk_create([primary_contact_for(c) for c in customers], batch_size=500)
@@ -776,6 +952,7 @@ def _apply_batch(
     first, last = batch[0]["line"], batch[-1]["line"]
     ImportJob.objects.filter(pk=job.pk).update(
         done=batch[-1]["row"],
+        allocated=job.allocated + allocated,
         created=job.created + created,
         skipped=job.skipped + skipped,
         failed=job.failed + failed,

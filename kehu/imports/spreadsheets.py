@@ -56,6 +56,29 @@ HEADER_ALIASES = {
     "标签": "tags",
 }
 REQUIRED_FIELDS = ("name", "contact_name", "contact_phone")
+# The template's example row (the seed's 测试客户D); an upload that still has it gets it skipped
+# with a notice (issue 14 point 12), recognised by the fields below together.
+SAMPLE_ROW = [
+    "测试客户D有限公司",
+    "法人D",
+    "",
+    "建设银行",
+    "111111111111",
+    "食品",
+    "食品",
+    "客户D",
+    "15263698652",
+    "示例行，导入前请删除",
+    "福建省厦门市思明区XXX路1号",
+]
+SAMPLE_KEYS = {"name": SAMPLE_ROW[0], "contact_name": SAMPLE_ROW[7], "remark": SAMPLE_ROW[9]}
+
+
+def is_sample_row(values: dict[str, str]) -> bool:
+    """The template's example row, left in the file (its name, contact and remark as given)."""
+    return all((values.get(k) or "").strip() == v for k, v in SAMPLE_KEYS.items())
+
+
 FORMULA_PREFIXES = ("=", "+", "-", "@")
 
 
@@ -148,28 +171,7 @@ def template_workbook() -> bytes:
         cell.comment = Comment(("【必填】" if required else "") + note, "Kehu")
     for col in range(len(TEMPLATE_COLUMNS) + 1, len(headers) + 1):
         ws.cell(row=1, column=col).font = Font(bold=True, color="808080")
-    ws.append(
-        [
-            "测试客户D有限公司",
-            "法人D",
-            "",
-            "建设银行",
-            "111111111111",
-            "食品",
-            "食品",
-            "客户D",
-            "15263698652",
-            "示例行，导入前请删除",
-            "福建省厦门市思明区XXX路1号",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-        ]
-    )
+    ws.append(SAMPLE_ROW + [""] * len(OPTIONAL_COLUMNS))
     for col, width in zip(
         "ABCDEFGHIJKLMNOPQR",
         [22, 12, 22, 12, 20, 12, 12, 10, 16, 16, 28, 10, 10, 10, 14, 8, 8, 8],

@@ -53,11 +53,11 @@ class ImportStartView(generic.KehuViewMixin, View):
         return render(
             request,
             "imports/import_start.html",
-            {"title": "导入客户", "form": ImportForm(initial=initial)},
+            {"title": "导入客户", "form": ImportForm(initial=initial, user=request.user)},
         )
 
     def post(self, request):
-        form = ImportForm(request.POST, request.FILES)
+        form = ImportForm(request.POST, request.FILES, user=request.user)
         error = ""
         if form.is_valid():
             data = form.cleaned_data

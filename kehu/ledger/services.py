@@ -31,9 +31,17 @@ KINDS = tuple(RECEIVABLE_KINDS)
 sources: list[Callable[[], QuerySet]] = []
 
 
-def register_source(fn: Callable[[], QuerySet]) -> Callable[[], QuerySet]:
-    sources.append(fn)
-    return fn
+def register_source(fn: Callable[[], QuerySet] | None = None, *, billed_on: str | None = None):
+    """Register a source (``@register_source`` or ``@register_source(billed_on="approved_at")``).
+    ``billed_on`` names the model's date field of the billing (the day a billed row counts on:
+    the 客户画像's 同比增幅, ``kehu/customers/portrait.py``); a source that bills must name it."""
+
+    def add(source: Callable[[], QuerySet]) -> Callable[[], QuerySet]:
+        source.billed_on = billed_on  # type: ignore[attr-defined]
+        sources.append(source)
+        return source
+
+    return add(fn) if fn is not None else add
 
 
 def amount_when(condition, field: str = "amount"):

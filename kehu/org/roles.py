@@ -54,6 +54,11 @@ SALES_PERMS = [
     "aftersales.view_vehicle",
     "aftersales.view_repairorder",
     "aftersales.view_maintenanceorder",
+    # 挂账订单 of their customers' orders (the voucher is uploaded by whoever collects it)
+    "aftersales.view_onaccountorder",
+    "aftersales.add_onaccountorder",
+    "aftersales.change_onaccountorder",
+    "aftersales.delete_onaccountorder",
     # 验收 of a service order of their own customers (kehu/aftersales/flow.py)
     "aftersales.accept_repairorder",
     "aftersales.accept_maintenanceorder",
@@ -102,6 +107,7 @@ BUILTIN_ROLES = {
             "aftersales.view_onaccountorder",
             "aftersales.add_onaccountorder",
             "aftersales.change_onaccountorder",
+            "aftersales.delete_onaccountorder",
         ],
     },
     "finance": {
@@ -116,6 +122,12 @@ BUILTIN_ROLES = {
             "sales.approve_document",
             "sales.void_document",
             "aftersales.view_onaccountorder",
+            # 支付审批 of 挂账订单 (SPEC §13: payments and on-account orders → 财务); the orders
+            # they pay are read-only to 财务
+            "aftersales.approve_document",
+            "aftersales.void_document",
+            "aftersales.view_repairorder",
+            "aftersales.view_maintenanceorder",
             "basics.view_product",
         ],
     },

@@ -46,3 +46,39 @@ def department_tree_rows() -> list[dict]:
         parent = rows.get(row["parent_id"]) if row["parent_id"] else None
         (parent["children"] if parent else roots).append(row)
     return roots
+
+
+# Who can be given customers: holders of this permission through a role (业务员, 销售经理, or a
+# custom role with it) — not 系统管理员, 财务 or 售后 by default (issue 14.4).
+OWNS_CUSTOMERS = ("customers", "change_customer")
+
+
+def customer_owner_candidates(*, actor: User | None = None) -> QuerySet[User]:
+    """Active users who can own customers, within ``actor``'s data scope (everyone when the
+    actor's scope is 全部 or no actor is given): the targets of 转移 and of an import's
+    归属员工."""
+    from .scope import scope_owner_ids
+
+    app_label, codename = OWNS_CUSTOMERS
+    holders = Role.objects.filter(
+        permissions__content_type__app_label=app_label, permissions__codename=codename
+    )
+    qs = User.objects.filter(is_active=True, roles__in=holders).distinct()
+    if actor is not None:
+        ids = scope_owner_ids(actor)
+        if ids is not None:
+            qs = qs.filter(pk__in=ids)
+    return qs.order_by("id")
+
+
+def with_can_own_customers(queryset: QuerySet[User]) -> QuerySet[User]:
+    """``queryset`` annotated with ``can_own_customers`` (same rule, no extra query)."""
+    from django.db.models import Exists, OuterRef
+
+    app_label, codename = OWNS_CUSTOMERS
+    holders = Role.objects.filter(
+        users=OuterRef("pk"),
+        permissions__content_type__app_label=app_label,
+        permissions__codename=codename,
+    )
+    return queryset.annotate(can_own_customers=Exists(holders))

@@ -39,12 +39,18 @@ def transfer(request, payload: TransferIn):
 
 
 @router.get("/pool/customers", response={200: Page[CustomerOut], **ERRORS})
-def pool_customers(request, ordering: str | None = None, page: int = 1, page_size: int = 20):
+def pool_customers(
+    request,
+    ordering: str | None = None,
+    page: int = 1,
+    page_size: int = 20,
+    cursor: str | None = None,
+):
     """The pool list, masked, with the customer filters except the masked ones."""
     if not request.user.has_perm("customers.view_pool"):
         raise Forbidden()
     params = request.GET.copy()
-    for key in ("page", "page_size", "ordering"):
+    for key in ("page", "page_size", "ordering", "cursor"):
         params.pop(key, None)
     if "phone" in params:
         raise ApplicationError(
@@ -58,7 +64,12 @@ def pool_customers(request, ordering: str | None = None, page: int = 1, page_siz
             "筛选条件有误", errors={k: [str(m) for m in v] for k, v in filterset.errors.items()}
         )
     return paginate(
-        filterset.qs.order_by(*_ordering(ordering or "-pooled_at")), page, page_size, customer_out
+        filterset.qs.order_by(*_ordering(ordering or "-pooled_at")),
+        page,
+        page_size,
+        customer_out,
+        cursor=cursor,
+        walkable=True,
     )
 
 

@@ -4,7 +4,7 @@ must not single out a pool customer) and minus the owner (there is none)."""
 import django_filters
 
 from kehu.customers.filters import CustomerFilterSet
-from kehu.customers.search import contains_q
+from kehu.customers.search import keyword_q
 
 from .models import Pool
 
@@ -18,7 +18,8 @@ class PoolCustomerFilterSet(CustomerFilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(contains_q("name", value) | contains_q("contact_name", value))
+        # Name and contact name only: the masked phone must not single out a pool customer.
+        return queryset.filter(keyword_q(value, fields=("name", "contact_name")))
 
 
 class PoolFilterSet(django_filters.FilterSet):

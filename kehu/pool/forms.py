@@ -17,11 +17,22 @@ class ReleaseForm(KehuForm):
 
 
 class TransferForm(KehuForm):
+    """Targets: only users who can own customers, within the actor's scope (issue 14.4)."""
+
+    def __init__(self, *args, **kwargs):
+        from kehu.org.selectors import customer_owner_candidates
+
+        super().__init__(*args, **kwargs)
+        self.fields["users"].queryset = customer_owner_candidates(actor=self.user)
+
     users = forms.ModelMultipleChoiceField(
         label="目标员工",
         queryset=User.objects.filter(is_active=True),
         widget=forms.SelectMultiple(attrs={"data-picker": "1", "col": "col-12"}),
-        error_messages={"required": "请至少选择一名目标员工"},
+        error_messages={
+            "required": "请至少选择一名目标员工",
+            "invalid_choice": "目标员工不能负责客户或不在您的管理范围内",
+        },
     )
     allocation = forms.ChoiceField(
         label="分配方式",

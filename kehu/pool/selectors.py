@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from kehu.core import memo
 from kehu.core.errors import NotFound
 from kehu.customers.models import Customer
 from kehu.customers.selectors import with_portrait_data
@@ -21,8 +22,13 @@ def pool_customer_list(*, user, pool_id: int | None = None) -> QuerySet[Customer
     pools = visible_pools(user)
     if pool_id:
         pools = pools.filter(pk=pool_id)
+    # The pool ids as values (a few): the planner then walks the pool list's index
+    # (``owner IS NULL`` by 放入公海时间, migration customers 0008) instead of sorting the pool.
+    ids = memo.memoized(
+        ("pool_list_pools", user.pk, pool_id), lambda: list(pools.values_list("pk", flat=True))
+    )
     return (
-        Customer.objects.filter(owner__isnull=True, pool__in=pools)
+        Customer.objects.filter(owner__isnull=True, pool_id__in=ids)
         .select_related("creator", "level", "industry", "previous_owner", "pool")
         .prefetch_related("tags")
     )
@@ -54,20 +60,26 @@ def pool_customer_followups(*, user, customer: Customer):
     )
 
 
-def pool_customer_log(*, user, customer: Customer, limit: int = 50) -> list:
-    """日志 of a pool customer ``user`` sees (through :func:`pool_customer_get`), newest first,
-    with the contact values masked for readers like every other log output (SPEC §3, §8)."""
+def pool_customer_log_rows(*, user, customer: Customer) -> QuerySet:
+    """日志 of a pool customer ``user`` sees (through :func:`pool_customer_get`): a queryset
+    whose rows are prepared for readers as they are fetched, like ``changelog_list``'s — secrets
+    stripped, contact values masked (SPEC §3, §8), field labels and display values
+    (``e.object_label``, ``e.lines``: ``kehu.audit.display``)."""
     from kehu.audit.models import ChangeLog
-    from kehu.audit.selectors import prepare_for_readers
+    from kehu.audit.selectors import ReaderIterable
 
     if not user.has_perm("customers.view_pool"):
-        return []
-    rows = (
-        ChangeLog.objects.filter(object_type="customers.customer", object_id=customer.pk)
-        .select_related("actor")
-        .order_by("-id")[:limit]
+        return ChangeLog.objects.none()
+    qs = ChangeLog.objects.select_related("actor").filter(
+        object_type="customers.customer", object_id=customer.pk
     )
-    return prepare_for_readers(rows)  # secrets stripped and contacts masked, as every reader
+    qs._iterable_class = ReaderIterable
+    return qs
+
+
+def pool_customer_log(*, user, customer: Customer, limit: int = 50) -> list:
+    """The newest ``limit`` rows of :func:`pool_customer_log_rows`, newest first."""
+    return list(pool_customer_log_rows(user=user, customer=customer).order_by("-id")[:limit])
 
 
 def customer_or_pool_get(*, user, pk: int) -> tuple[Customer, bool]:
@@ -80,3 +92,17 @@ def customer_or_pool_get(*, user, pk: int) -> tuple[Customer, bool]:
         return customer_get(user=user, pk=pk), False
     except NotFound:
         return pool_customer_get(user=user, pk=pk), True
+
+
+def pool_customer_rows(queryset: QuerySet, *, user, customer: Customer) -> QuerySet:
+    """Rows of an app's ``queryset`` (商机, documents …) that belong to a pool customer ``user``
+    sees (through :func:`pool_customer_get`): read-only on its portrait, for holders of the
+    rows' view permission (``restrict``); the caller masks contact data (SPEC §3)."""
+    from kehu.org.authz import restrict
+
+    return restrict(queryset, user).filter(customer_id=customer.pk, customer__owner__isnull=True)
+
+
+def pool_customer_documents(decl, *, user, customer: Customer) -> QuerySet:
+    """One document type's rows of a pool customer (its 客户画像 tab, read-only)."""
+    return pool_customer_rows(decl.base_queryset(), user=user, customer=customer)

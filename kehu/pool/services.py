@@ -23,6 +23,7 @@ from kehu.customers.models import Customer
 from kehu.customers.selectors import visible_customers
 from kehu.org.authz import authorize, can, has_permission
 from kehu.org.models import User
+from kehu.org.selectors import with_can_own_customers
 
 from . import rules
 from .allocation import allocate
@@ -100,7 +101,7 @@ def release_customers(*, actor: User, ids: list[int], reason: str = "") -> Batch
     result = BatchResult(done=[pk for pk in wanted if pk not in reasons])
     for pk in wanted:
         if pk in reasons:
-            result.refuse(pk, reasons[pk])
+            result.refuse(pk, reasons[pk], name=_known_name(found, pk, reasons[pk]))
     return result
 
 
@@ -186,7 +187,7 @@ def claim_customers(*, actor: User, ids: list[int]) -> BatchResult:
     result = BatchResult(done=taken)
     for pk in wanted:
         if pk in reasons:
-            result.refuse(pk, reasons[pk])
+            result.refuse(pk, reasons[pk], name=_known_name(found, pk, reasons[pk]))
     return result
 
 
@@ -219,13 +220,18 @@ def transfer_customers(
     by_target: dict[int, list[int]] = {}
     with memo.scope(), transaction.atomic():
         rules.lock_users(wanted)
-        targets = list(User.objects.filter(pk__in=wanted, is_active=True))
+        targets = list(with_can_own_customers(User.objects.filter(pk__in=wanted, is_active=True)))
         if len(targets) != len(wanted):
             raise ApplicationError(
                 "目标员工不存在或已停用",
                 code="bad_target",
                 errors={"user_ids": ["目标员工不存在或已停用"]},
             )
+        # only users who can own customers (not 系统管理员 / 财务 / 售后 by default, issue 14.4)
+        cannot = [t.display_name for t in targets if not getattr(t, "can_own_customers", False)]
+        if cannot:
+            message = f"{'、'.join(cannot)}不能负责客户（角色没有编辑客户的权限）"
+            raise ApplicationError(message, code="bad_target", errors={"user_ids": [message]})
         targets.sort(key=lambda u: wanted.index(u.pk))
         plan = dict(
             zip(unique_ids, allocate(len(unique_ids), targets, allocation, rng), strict=True)
@@ -302,10 +308,20 @@ def transfer_customers(
         entries += rules.end_shares(actor=actor, customers={pk: found[pk].name for pk in done})
         record_changes(entries)
     result = BatchResult(done=done)
+    result.notes = [
+        f"{target.display_name} 接收 {len(by_target[target.pk])} 个客户"
+        for target in targets
+        if by_target.get(target.pk)
+    ]
     for pk in unique_ids:
         if pk in reasons:
-            result.refuse(pk, reasons[pk])
+            result.refuse(pk, reasons[pk], name=_known_name(found, pk, reasons[pk]))
     return result
+
+
+def _known_name(found: dict[int, Customer], pk: int, reason: str) -> str:
+    """The refused customer's name for the result dialog, unless it was not visible."""
+    return found[pk].name if pk in found and reason != NOT_VISIBLE else ""
 
 
 @transaction.atomic

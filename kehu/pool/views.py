@@ -20,8 +20,11 @@ class PoolListView(generic.ObjectListView):
     table_class = tables.PoolCustomerTable
     extra_buttons_template = "pool/_list_buttons.html"
     bulk_actions = [
-        generic.BulkAction("领取", "pool_claim", "customers.claim_customer"),
-        generic.BulkAction("转移", "customer_transfer", "customers.transfer_customer"),
+        # the seed: 领取 and 转移 are buttons at the top left of the pool
+        generic.BulkAction("领取", "pool_claim", "customers.claim_customer", toolbar=True),
+        generic.BulkAction(
+            "转移", "customer_transfer", "customers.transfer_customer", toolbar=True
+        ),
         generic.BulkAction("移至其他公海", "pool_move", "pool.change_pool"),
     ]
 

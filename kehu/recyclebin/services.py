@@ -19,9 +19,11 @@ Entries expire ``settings.KEHU_RECYCLE_DAYS`` (default 30) days after the delete
 
 from __future__ import annotations
 
+import datetime
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.apps import apps
@@ -37,6 +39,7 @@ from django.utils import timezone
 from kehu.audit.models import Action
 from kehu.audit.services import record_change, snapshot
 from kehu.core.attachments import delete_files_on_commit
+from kehu.core.bulk import insert_json_rows
 from kehu.core.errors import ApplicationError, Conflict, NotFound
 from kehu.core.models import Attachment
 from kehu.org.authz import authorize, owner_id_of
@@ -58,11 +61,15 @@ def recycle_days() -> int:
 
 
 class _RowCollector(Collector):
-    """Django's delete collector, fetching every row it will delete (no fast deletes), so each
-    one can be serialised before it goes."""
+    """Django's delete collector, fetching every row it will delete (no fast deletes), whole
+    (not just the columns the delete needs, as Django does when no signal listens), so each one
+    can be serialised before it goes without reading it again."""
 
     def can_fast_delete(self, objs, from_field=None) -> bool:
         return False
+
+    def _has_signal_listeners(self, model) -> bool:
+        return True  # only stops Django's ``.only(<referenced fields>)`` on the rows it fetches
 
 
 def _label(model: type[models.Model]) -> str:
@@ -99,19 +106,50 @@ def _jsonable(value: Any) -> Any:
     return str(value)  # Decimal, UUID
 
 
+def _plan(model: type[models.Model]) -> list[tuple[str, Any, bool]]:
+    """Per serialised field: name, field, and whether a ``str`` value is written as it is
+    (``Field.value_to_string`` is ``str()``); what django's "python" serializer writes."""
+    names = set(_serialised_fields(model))
+    plan = []
+    for field in model._meta.local_fields:
+        if not getattr(field, "serialize", True) or field.name not in names:
+            continue
+        plain = type(field).value_to_string is models.Field.value_to_string
+        plan.append((field.name, field, plain))
+    return plan
+
+
+def _field_value(obj: models.Model, field: Any, plain: bool) -> Any:
+    value = field.value_from_object(obj)
+    if value is None or isinstance(value, _PROTECTED):
+        return _jsonable(value)
+    if plain and isinstance(value, str):
+        return value
+    return _jsonable(field.value_to_string(obj))
+
+
+_PROTECTED = (int, float, Decimal, datetime.datetime, datetime.date, datetime.time)
+
+
 def serialise_rows(rows: Iterable[models.Model]) -> list[dict[str, Any]]:
-    """``rows`` as django.core.serializers writes them (``[{"model", "pk", "fields"}]``)."""
+    """``rows`` as django.core.serializers' "python" format writes them (``[{"model", "pk",
+    "fields"}]``), made JSON-ready — the same values (a test compares them), written here
+    field by field with one plan per model: the serializer's per-row machinery cost ~0.4 s
+    for the rows of 1,000 customers."""
     out: list[dict[str, Any]] = []
-    by_model: dict[type[models.Model], list[models.Model]] = defaultdict(list)
-    order: list[type[models.Model]] = []
+    plans: dict[type[models.Model], list[tuple[str, Any, bool]]] = {}
     for row in rows:
         model = type(row)
-        if model not in by_model:
-            order.append(model)
-        by_model[model].append(row)
-    for model in order:
-        data = serializers.serialize("python", by_model[model], fields=_serialised_fields(model))
-        out += [_jsonable(item) for item in data]
+        plan = plans.get(model)
+        if plan is None:
+            plan = plans[model] = _plan(model)
+        out.append(
+            {
+                "model": model._meta.label_lower,
+                "pk": _jsonable(row.pk),
+                "fields": {name: _field_value(row, field, plain) for name, field, plain in plan},
+            }
+        )
     return out
 
 
@@ -143,6 +181,18 @@ def _refetch(model: type[models.Model], pks: list[Any]) -> list[models.Model]:
     for start in range(0, len(pks), BATCH):
         rows += model._base_manager.filter(pk__in=pks[start : start + BATCH]).order_by("pk")
     return rows
+
+
+def _rows_as_stored(
+    model: type[models.Model], instances: Iterable[models.Model], *, fresh: bool
+) -> list[models.Model]:
+    """The collected rows of ``model`` by pk, as the database holds them: the collector's own
+    instances (whole rows, read in this transaction), read again only when some field is
+    deferred or, for the objects the caller passed, unless it says they are ``fresh``."""
+    rows = sorted(instances, key=lambda row: row.pk)
+    if fresh and not any(row.get_deferred_fields() for row in rows):
+        return rows
+    return _refetch(model, [row.pk for row in rows])
 
 
 def _attachments_of(rows_by_model: dict[type[models.Model], list[models.Model]]):
@@ -182,10 +232,12 @@ def recycle_many(
     actor,
     objects: Sequence[models.Model],
     rows_of: Callable[[models.Model], Iterable[models.Model]] | None = None,
+    fresh: bool = False,
 ) -> list[RecycleEntry]:
     """:func:`recycle` for many objects of one model at once (batch delete): one collection,
     one delete and one INSERT of entries, a constant number of queries per model involved
-    whatever the number of objects; one entry per object."""
+    whatever the number of objects; one entry per object. ``fresh``: the caller has just read
+    (and locked) ``objects`` in this transaction, whole — they are not read again."""
     objects = list(objects)
     if not objects:
         return []
@@ -196,9 +248,11 @@ def recycle_many(
     owner_of: dict[Key, Key] = {key: key for key in roots}
     try:
         collector.collect(objects)
+        extras: list[models.Model] = []
         for obj in objects:
             by_model: dict[type[models.Model], list[models.Model]] = defaultdict(list)
             for row in rows_of(obj) if rows_of else ():
+                extras.append(row)
                 by_model[type(row)].append(row)
                 owner_of[_key(row)] = _key(obj)
             for extra_rows in by_model.values():
@@ -210,8 +264,10 @@ def recycle_many(
         )
         raise Conflict(f"{what}引用了该记录，不能删除", code="in_use") from exc
 
+    # the rows the caller passed are read again (unless ``fresh``), the collected ones are not
+    given = {model} | {type(o) for o in extras}
     rows_by_model = {
-        m: _refetch(m, sorted(o.pk for o in instances))
+        m: _rows_as_stored(m, instances, fresh=fresh or m not in given)
         for m, instances in collector.data.items()
         if instances
     }
@@ -259,7 +315,7 @@ def recycle_many(
                 row_count=len(payload),
             )
         )
-    entries = RecycleEntry.objects.bulk_create(entries)
+    entries = insert_json_rows(RecycleEntry, entries, batch_size=BATCH)
     collector.delete()
     return entries
 

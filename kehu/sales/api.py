@@ -76,6 +76,7 @@ def list_leads(
     q: str = "",
     page: int = 1,
     page_size: int = 20,
+    cursor: str | None = None,
 ):
     authorize(request.user, "view", Lead)
     if tab not in selectors.TABS:
@@ -87,7 +88,14 @@ def list_leads(
         qs = qs.filter(status=status)
     if q:
         qs = qs.filter(name__icontains=q)
-    return paginate(qs.order_by("-created_at", "-id"), page, page_size, lambda lead: lead)
+    return paginate(
+        qs.order_by("-created_at", "-id"),
+        page,
+        page_size,
+        lambda lead: lead,
+        cursor=cursor,
+        walkable=True,
+    )
 
 
 @router.post("/leads", response={201: LeadOut, **ERRORS})
@@ -137,8 +145,10 @@ def delete_lead(request, lead_id: int):
 
 
 @router.post("/leads/{int:lead_id}/convert", response={201: CustomerOut, 409: ErrorOut, **ERRORS})
-def convert_lead(request, lead_id: int, payload: ConvertIn):
-    """转客户: the new customer (its follow-ups come along)."""
+def convert_lead(request, lead_id: int, payload: ConvertIn | None = None):
+    """转客户: the new customer (its follow-ups come along). Every field is optional, so is the
+    body: an empty POST converts with the lead's own data (SPEC §10.1)."""
+    payload = payload or ConvertIn()
     authorize(request.user, "change", Lead)
     authorize(request.user, "add", Customer)
     lead = selectors.lead_get(user=request.user, pk=lead_id)

@@ -94,6 +94,7 @@ def list_opportunities(
     q: str = "",
     page: int = 1,
     page_size: int = 20,
+    cursor: str | None = None,
 ):
     authorize(request.user, "view", Opportunity)
     if status and status not in OpportunityStatus.values:
@@ -103,7 +104,14 @@ def list_opportunities(
         qs = qs.filter(status=status)
     if q.strip():
         qs = qs.filter(name__icontains=q.strip())
-    return paginate(qs.order_by("-updated_at", "-id"), page, page_size, opportunity_out)
+    return paginate(
+        qs.order_by("-updated_at", "-id"),
+        page,
+        page_size,
+        opportunity_out,
+        cursor=cursor,
+        walkable=True,
+    )
 
 
 @router.post("/opportunities", response={201: OpportunityOut, **ERRORS})

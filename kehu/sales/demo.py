@@ -1,4 +1,4 @@
-"""Demo leads (a few following, one converted, one invalid), the seed's 商机 of 测试客户A and the
+"""Demo leads (companies: a few following, one converted, one invalid), the seed's 商机 of 测试客户A and the
 sales documents (报价单, 合同, 回款, 回款计划) of 测试客户A and ~15 other customers."""
 
 import random
@@ -15,26 +15,28 @@ from .services import (
     opportunity_save,
 )
 
+# (company, contact, phone, owner, what they asked for): a lead is a company with a need, so
+# the customer a conversion creates carries the company's name.
 LEADS = [
-    ("厦门港务叉车需求", "陈先生", "13950001001", "sales1"),
-    ("泉州鞋业仓储升级", "林女士", "13950001002", "sales1"),
-    ("漳州冷链物流中心", "黄经理", "13950001003", "sales2"),
-    ("福州建材市场", "郑老板", "13950001004", "sales3"),
-    ("莆田木业加工厂", "吴厂长", "13950001005", "sales2"),
-    ("宁德电池配套园区", "周主任", "13950001006", "manager1"),
+    ("厦门港联物流有限公司", "陈先生", "13950001001", "sales1", "港区堆场需要3吨柴油叉车"),
+    ("泉州鸿泰鞋业有限公司", "林女士", "13950001002", "sales1", "仓储升级，考虑电动叉车"),
+    ("漳州鲜达冷链物流有限公司", "黄经理", "13950001003", "sales2", "冷库用电动堆高车"),
+    ("福州闽兴建材市场有限公司", "郑老板", "13950001004", "sales3", "建材装卸，想租两台叉车"),
+    ("莆田华林木业加工厂", "吴厂长", "13950001005", "sales2", "木材搬运，询二手叉车"),
+    ("宁德新能电池配套有限公司", "周主任", "13950001006", "manager1", "园区物流，年度采购计划"),
 ]
 
 
 def seed(users) -> None:
     created = []
-    for name, contact, phone, owner in LEADS:
+    for name, contact, phone, owner, need in LEADS:
         lead = lead_save(
             actor=users[owner],
             instance=None,
             data={"name": name, "contact_name": contact, "contact_phone": phone},
         )
         lead_followup_create(
-            actor=users[owner], lead=lead, data={"content": "电话初步沟通，客户有采购意向"}
+            actor=users[owner], lead=lead, data={"content": f"电话初步沟通：{need}"}
         )
         created.append(lead)
     lead_convert(actor=users["sales1"], lead=created[0], confirm_duplicates=True)

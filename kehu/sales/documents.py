@@ -39,6 +39,7 @@ from kehu.documents.forms import DocumentForm
 from kehu.documents.models import ApprovalStatus
 from kehu.documents.tables import DocumentTable
 from kehu.documents.types import DocumentType, register
+from kehu.ledger import ageing
 from kehu.ledger import services as ledger
 
 from .models import (
@@ -216,10 +217,17 @@ class QuoteType(DocumentType):
 class ContractFilterSet(DocumentFilterSet):
     q = django_filters.CharFilter(label="合同编号/名称/客户", method="search")
     kind = django_filters.ChoiceFilter(label="合同类型", choices=ContractKind.choices)
+    ageing = django_filters.ChoiceFilter(
+        label="账龄（未收）", choices=ageing.CHOICES, method="filter_ageing"
+    )
     search_fields = ("number", "name", "customer__name")
 
     class Meta(DocumentFilterSet.Meta):
         model = Contract
+
+    def filter_ageing(self, queryset, name, value):
+        """首页's 应收账龄 buckets: open approved contracts of that age (kehu/ledger/ageing.py)."""
+        return ageing.in_bucket(ageing.open_contracts(queryset), value, timezone.localdate())
 
 
 class ContractTable(DocumentTable):
@@ -435,6 +443,14 @@ class ContractType(DocumentType):
             user, "add", PaymentPlan(customer=doc.customer)
         ):
             found.append(("添加回款计划", reverse("paymentplan_add") + f"?contract={doc.pk}", ""))
+        if doc.approval_status == ApprovalStatus.APPROVED and user.has_perm("sales.view_contract"):
+            # 生成车辆 (kehu/aftersales): one vehicle per unit of its vehicle lines
+            from kehu.aftersales.models import Vehicle
+            from kehu.aftersales.services import contract_vehicle_units
+
+            if can(user, "add", Vehicle(customer=doc.customer)) and contract_vehicle_units(doc):
+                url = reverse("vehicle_from_contract", args=[doc.pk])
+                found.append(("生成车辆", url, ""))
         return found
 
     def related_tables(self, request, doc):
@@ -649,6 +665,56 @@ def _contract_for(actor, data, *, approved: bool):
     return contract
 
 
+SERVICE_TARGETS = (
+    ("repair_order", "repairorder", "维修订单"),
+    ("maintenance_order", "maintenanceorder", "保养订单"),
+)
+
+
+def _payment_target(actor, data):
+    """What a new payment pays, locked: an approved contract, or a repair / maintenance order
+    awaiting payment (待支付) — exactly one of them, visible to ``actor``. Concurrent payments
+    against the same target queue on its row, so their sum is checked one at a time."""
+    named = [key for key in ("contract", "repair_order", "maintenance_order") if data.get(key)]
+    if len(named) != 1:
+        message = "请选择合同、维修订单或保养订单之一" if named else "请选择合同"
+        raise ApplicationError(message, errors={named[-1] if named else "contract": [message]})
+    if named[0] == "contract":
+        contract = _contract_for(actor, data, approved=True)
+        return Contract.objects.select_for_update().get(pk=contract.pk)
+    from kehu.aftersales.models import ServiceStatus
+    from kehu.aftersales.services import lock_order
+    from kehu.documents.types import registry
+
+    key, type_key, label = next(t for t in SERVICE_TARGETS if t[0] == named[0])
+    model = registry[type_key].model
+    try:
+        order = _visible(model, actor, data.get(key), label)
+    except FieldError as exc:
+        raise ApplicationError(str(exc), errors={key: [str(exc)]}) from exc
+    order = lock_order(model, order.pk)
+    if order.status != ServiceStatus.AWAITING_PAYMENT:
+        message = (
+            f"{label}「{order.number}」状态为「{order.get_status_display()}」，"
+            "验收后（待支付）才能登记回款"
+        )
+        raise ApplicationError(message, errors={key: [message]})
+    return order
+
+
+def _target_room(target, instance) -> tuple[Decimal, Decimal]:
+    """(the target's amount, what other payments already promise against it)."""
+    if isinstance(target, Contract):
+        others = paid_total(target)
+    else:
+        from kehu.aftersales.services import order_paid
+
+        others = order_paid(target)
+    if instance is not None and instance.approval_status in COUNTED:
+        others -= instance.amount
+    return target.amount, others
+
+
 def _plan_numbers(errors, data):
     instalment = data.get("instalment")
     try:
@@ -802,11 +868,31 @@ class PaymentTable(DocumentTable):
 
     url_name = "payment"
     number = tables.Column(verbose_name="回款编号", order_by=("number",))
-    contract = tables.Column(verbose_name="合同编号", accessor="contract__number", orderable=False)
+    contract = tables.Column(
+        verbose_name="合同编号", accessor="contract__number", orderable=False, empty_values=()
+    )
     contract_name = tables.Column(
-        verbose_name="合同名称", accessor="contract__name", orderable=False
+        verbose_name="合同名称", accessor="contract__name", orderable=False, empty_values=()
     )
     amount = MoneyColumn(verbose_name="回款金额", order_by=("amount", "id"))
+
+    def render_contract(self, record):
+        """A service order's payment shows the order's number (维修订单 WX…)."""
+        if record.contract_id:
+            return record.contract.number
+        order = record.repair_order or record.maintenance_order
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse(f"{order._meta.model_name}_detail", args=[order.pk]),
+            order.number,
+        )
+
+    def render_contract_name(self, record):
+        if record.contract_id:
+            return record.contract.name
+        order = record.repair_order or record.maintenance_order
+        return f"{order._meta.verbose_name}回款"
+
     paid_at = tables.DateColumn(verbose_name="回款日期", format="Y-m-d", order_by=("paid_at", "id"))
     method = tables.Column(verbose_name="回款方式", orderable=False)
 
@@ -853,6 +939,17 @@ class PaymentForm(ContractPickerForm):
         if self.instance and self.instance.pk:
             del self.fields["plan"]
             return
+        if self._for_service_order():
+            # 登记回款 from a repair / maintenance order awaiting payment (SPEC §6.4)
+            from kehu.aftersales.forms import ServiceOrderChoiceMixin
+
+            del self.fields["contract"], self.fields["plan"]
+            ServiceOrderChoiceMixin.add_service_order_field(self)
+            self.order_fields(["service_order", "amount", "paid_at", "method", "remark"])
+            if not self.is_bound:
+                self.initial.setdefault("paid_at", timezone.localdate().isoformat())
+                self._prefill_unpaid()
+            return
         plan_id = self.initial.get("plan")
         if plan_id and not self.is_bound and str(plan_id).isdigit():
             plan = PaymentPlan.objects.filter(
@@ -867,6 +964,33 @@ class PaymentForm(ContractPickerForm):
         if not self.is_bound:
             self.initial.setdefault("paid_at", timezone.localdate().isoformat())
 
+    def _for_service_order(self) -> bool:
+        if self.is_bound:
+            return bool(self.data.get("service_order"))
+        return any(self.initial.get(k) for k in ("repair_order", "maintenance_order"))
+
+    def _prefill_unpaid(self) -> None:
+        from kehu.aftersales.forms import payable_orders
+        from kehu.aftersales.services import order_unpaid
+
+        chosen = self.initial.get("service_order")
+        for order in payable_orders(self.user):
+            if order.choice_key == chosen:
+                self.initial.setdefault("amount", str(order_unpaid(order)))
+                self.initial.setdefault("remark", f"{order._meta.verbose_name}{order.number}回款")
+
+    def clean_service_order(self):
+        from kehu.aftersales.forms import ServiceOrderChoiceMixin
+
+        return ServiceOrderChoiceMixin.clean_service_order(self)
+
+    def clean(self):
+        data = super().clean()
+        for name in ("repair_order", "maintenance_order"):
+            if name in self.cleaned_data:
+                data[name] = self.cleaned_data[name]
+        return data
+
 
 @register
 class PaymentType(DocumentType):
@@ -876,35 +1000,69 @@ class PaymentType(DocumentType):
     tab_order = 40
     addable_from_portrait = False  # a payment is registered on an approved contract
     api_fields = {
-        "contract_id": (Id, ...),
+        "contract_id": (Id | None, Field(None, description="审批通过的合同；或下面的售后订单之一")),
+        "repair_order_id": (Id | None, Field(None, description="待支付的维修订单")),
+        "maintenance_order_id": (Id | None, Field(None, description="待支付的保养订单")),
         "plan_id": (Id | None, None),
         "amount": (Decimal | str, Field(..., description='"25000.00" or a number')),
         "paid_at": (date | None, None),
         "method_id": (Id | None, None),
     }
-    create_only_fields = ("contract_id", "plan_id")
-    out_fields = ("contract", "plan", "kind", "amount", "paid_at", "method")
-    search_fields = ("number", "contract__number", "contract__name", "customer__name")
-    select_related = ("customer", "customer__owner", "creator", "contract", "method")
+    create_only_fields = ("contract_id", "repair_order_id", "maintenance_order_id", "plan_id")
+    out_fields = (
+        "contract",
+        "repair_order",
+        "maintenance_order",
+        "plan",
+        "kind",
+        "amount",
+        "paid_at",
+        "method",
+    )
+    search_fields = (
+        "number",
+        "contract__number",
+        "contract__name",
+        "repair_order__number",
+        "maintenance_order__number",
+        "customer__name",
+    )
+    select_related = (
+        "customer",
+        "customer__owner",
+        "creator",
+        "contract",
+        "repair_order",
+        "maintenance_order",
+        "method",
+    )
     api_orderings = ("created_at", "number", "amount", "paid_at")
 
     def customer_for(self, *, actor, data):
-        return _contract_for(actor, data, approved=True).customer
+        return _payment_target(actor, data).customer
 
     def clean(self, *, actor, data, instance, customer):
         errors: dict[str, list[str]] = {}
         cleaned: dict[str, Any] = {}
         if instance is None:
-            contract = _contract_for(actor, data, approved=True)
-            # Lock the contract: concurrent payments against it queue here, so their sum is
-            # checked one at a time (SPEC §6.1: never above the contract's amount).
-            contract = Contract.objects.select_for_update().get(pk=contract.pk)
-            cleaned["contract"], cleaned["kind"] = contract, contract.kind
+            target = _payment_target(actor, data)
+            if isinstance(target, Contract):
+                cleaned["contract"], cleaned["kind"] = target, target.kind
+            else:
+                field_name = (
+                    "repair_order"
+                    if target._meta.model_name == "repairorder"
+                    else ("maintenance_order")
+                )
+                cleaned[field_name] = target
+                cleaned["kind"] = "repair" if field_name == "repair_order" else "maintenance"
             plan = data.get("plan")
-            if plan not in (None, ""):
+            if plan not in (None, "") and not isinstance(target, Contract):
+                errors["plan"] = ["回款计划只能用于合同回款"]
+            elif plan not in (None, ""):
                 pk = getattr(plan, "pk", plan)
                 found = (
-                    PaymentPlan.objects.filter(pk=pk, contract=contract).first()
+                    PaymentPlan.objects.filter(pk=pk, contract=target).first()
                     if str(pk).isdigit() and len(str(pk)) < 19
                     else None
                 )
@@ -912,19 +1070,18 @@ class PaymentType(DocumentType):
                     errors["plan"] = ["回款计划不存在或不属于该合同"]
                 cleaned["plan"] = found
         else:
-            contract = Contract.objects.select_for_update().get(pk=instance.contract_id)
+            target = self._locked_target(instance)
         amount = _field(errors, "amount", clean_money, data.get("amount"), "回款金额")
         if amount is not None and amount <= 0:
             errors["amount"] = ["回款金额必须大于0"]
         elif amount is not None:
-            others = paid_total(contract) - (
-                instance.amount if instance and instance.approval_status in COUNTED else ZERO
-            )
-            if others + amount > contract.amount:
-                left = max(contract.amount - others, ZERO)
+            total, others = _target_room(target, instance)
+            if others + amount > total:
+                what = "合同" if isinstance(target, Contract) else target._meta.verbose_name
                 errors["amount"] = [
-                    f"回款金额超出合同未回款金额：合同金额 {money_display(contract.amount)}，"
-                    f"已登记回款 {money_display(others)}，最多还能登记 {money_display(left)}"
+                    f"回款金额超出{what}未回款金额：{what}金额 {money_display(total)}，"
+                    f"已登记回款 {money_display(others)}，"
+                    f"最多还能登记 {money_display(max(total - others, ZERO))}"
                 ]
         cleaned["amount"] = amount
         cleaned["paid_at"] = _field(errors, "paid_at", _day, data.get("paid_at"), "回款日期") or (
@@ -941,11 +1098,31 @@ class PaymentType(DocumentType):
         _errors(errors)
         return cleaned
 
+    @staticmethod
+    def _locked_target(doc):
+        if doc.contract_id:
+            return Contract.objects.select_for_update().get(pk=doc.contract_id)
+        from kehu.aftersales.services import lock_order
+
+        order = doc.repair_order or doc.maintenance_order
+        return lock_order(type(order), order.pk)
+
     def detail_fields(self, doc):
+        kinds = {**dict(ContractKind.choices), "repair": "维修订单", "maintenance": "保养订单"}
+        if doc.contract_id:
+            target = [("合同编号", doc.contract.number), ("合同名称", doc.contract.name)]
+        else:
+            order = doc.repair_order or doc.maintenance_order
+            url = reverse(f"{order._meta.model_name}_detail", args=[order.pk])
+            target = [
+                (
+                    str(order._meta.verbose_name),
+                    format_html('<a href="{}">{}</a>', url, order.number),
+                )
+            ]
         return [
-            ("合同编号", doc.contract.number),
-            ("合同名称", doc.contract.name),
-            ("订单类型", dict(ContractKind.choices).get(doc.kind, doc.kind)),
+            *target,
+            ("订单类型", kinds.get(doc.kind, doc.kind)),
             ("回款金额", money_display(doc.amount)),
             ("回款日期", doc.paid_at.strftime("%Y-%m-%d")),
             ("回款方式", doc.method or "—"),
@@ -953,13 +1130,22 @@ class PaymentType(DocumentType):
         ]
 
     def submit_refusal(self, doc):
-        contract = Contract.objects.select_for_update().get(pk=doc.contract_id)
-        if contract.approval_status != ApprovalStatus.APPROVED:
-            return "合同未审批通过或已作废，不能提交回款"
-        others = paid_total(contract) - (doc.amount if doc.approval_status in COUNTED else ZERO)
-        if others + doc.amount > contract.amount:
+        target = self._locked_target(doc)
+        if isinstance(target, Contract):
+            if target.approval_status != ApprovalStatus.APPROVED:
+                return "合同未审批通过或已作废，不能提交回款"
+        else:
+            from kehu.aftersales.models import ServiceStatus
+
+            if target.status != ServiceStatus.AWAITING_PAYMENT:
+                return (
+                    f"{target._meta.verbose_name}「{target.number}」状态为"
+                    f"「{target.get_status_display()}」，不能提交回款"
+                )
+        total, others = _target_room(target, doc)
+        if others + doc.amount > total:
             return (
-                f"回款金额超出合同未回款金额：合同金额 {money_display(contract.amount)}，"
+                f"回款金额超出未回款金额：金额 {money_display(total)}，"
                 f"其他回款 {money_display(others)}"
             )
         return None
@@ -967,16 +1153,27 @@ class PaymentType(DocumentType):
     def on_approved(self, doc):
         ledger.post(customer_id=doc.customer_id, kind=doc.kind, paid=doc.amount)
         settle_plan(doc.plan_id)
+        self._settle_order(doc)
 
     def on_voided(self, doc):
         ledger.post(customer_id=doc.customer_id, kind=doc.kind, paid=-doc.amount)
         settle_plan(doc.plan_id)
+        self._settle_order(doc)
+
+    @staticmethod
+    def _settle_order(doc):
+        """A service order paid in full is 已完成 (kehu.aftersales.flow.settle)."""
+        order = doc.repair_order or doc.maintenance_order
+        if order is not None:
+            from kehu.aftersales import flow
+
+            flow.settle(type(order), order.pk, actor=getattr(doc, "acting_user", None))
 
 
 # --- the ledger's sources: what reconcile_receivables recomputes from -------------------------
 
 
-@ledger.register_source
+@ledger.register_source(billed_on="approved_at")
 def billed_contracts():
     from django.db.models import IntegerField, Value
 

@@ -4,6 +4,7 @@ from django.db.models import Q
 
 from kehu.basics.models import DictEntry, DictKind
 from kehu.core.filters import KehuFilterSet
+from kehu.core.forms import RemoteSelect
 from kehu.org.models import User
 
 from .models import Lead, LeadStatus, Opportunity, OpportunityStatus
@@ -32,6 +33,12 @@ class LeadFilterSet(KehuFilterSet):
 class OpportunityFilterSet(KehuFilterSet):
     q = django_filters.CharFilter(label="商机/客户名称", method="search")
     status = django_filters.ChoiceFilter(label="状态", choices=OpportunityStatus.choices)
+    owner = django_filters.ModelChoiceFilter(
+        label="客户负责人",
+        field_name="customer__owner",
+        queryset=User.objects.all(),
+        widget=RemoteSelect("/api/v1/users"),
+    )
     customer_id = django_filters.NumberFilter(
         label="客户ID", field_name="customer_id", widget=forms.HiddenInput
     )

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from kehu.core.registry import (
+    PortraitTab,
     funnel_stages,
     log_visibility,
-    portrait_tabs,
     register_delete_guard,
+    register_portrait_tab,
     return_exemptions,
 )
 from kehu.org.authz import can
@@ -49,32 +50,55 @@ return_exemptions.append(open_opportunity_exemption)
 log_visibility["sales.opportunity"] = lambda user: opportunity_list(user=user)
 
 
-def portrait_opportunities(request, customer, can_manage: bool) -> str:
-    """客户商机: the 商机 list's own table, without the customer column."""
+def portrait_opportunities(request, customer, ctx) -> str:
+    """客户商机: the 商机 list's own table, without the customer column (read-only, without
+    its actions, on a pool customer)."""
     from django.template.loader import render_to_string
-    from django_tables2 import RequestConfig
+
+    from kehu.core.pagination import paginate_table
 
     from .tables import OpportunityTable
 
     table = OpportunityTable(
-        opportunity_list(user=request.user, customer_id=customer.pk),
-        exclude=("customer",),
+        ctx.rows.order_by("-updated_at", "-id"),
+        exclude=("customer", *(("actions",) if ctx.read_only else ())),
         orderable=False,
         empty_text="暂无商机",
     )
-    RequestConfig(request, paginate=False).configure(table)
+    paginate_table(request, table, per_page=10)
     return render_to_string(
         "sales/htmx/portrait_opportunities.html",
         {
             "customer": customer,
             "table": table,
-            "can_add": can_manage and can(request.user, "add", Opportunity(customer=customer)),
+            "can_add": not ctx.read_only
+            and ctx.can_manage
+            and can(request.user, "add", Opportunity(customer=customer)),
         },
         request=request,
     )
 
 
-portrait_tabs["opportunities"] = ("客户商机", "sales.view_opportunity", portrait_opportunities)
+def _opportunity_rows(user, customer, in_pool: bool):
+    if in_pool:
+        from kehu.pool.selectors import pool_customer_rows
+
+        return pool_customer_rows(
+            Opportunity.objects.select_related("customer", "creator"), user=user, customer=customer
+        )
+    return opportunity_list(user=user, customer_id=customer.pk)
+
+
+register_portrait_tab(
+    PortraitTab(
+        key="opportunities",
+        label="客户商机",
+        order=10,
+        permission="sales.view_opportunity",
+        rows=_opportunity_rows,
+        render=portrait_opportunities,
+    )
+)
 
 
 def _funnel_leads(user) -> int | None:
@@ -104,18 +128,14 @@ funnel_stages.append((30, "进行中商机", _funnel_opportunities))
 
 from kehu.core.registry import attachment_visibility, todo_counters, todo_lists  # noqa: E402
 from kehu.documents.types import registry as document_types  # noqa: E402
-from kehu.documents.views import portrait_tab  # noqa: E402
+from kehu.documents.views import document_portrait_tab  # noqa: E402
 
 from . import documents  # noqa: E402, F401  (registers the four declarations)
 
 for _decl in sorted(document_types.values(), key=lambda d: d.tab_order):
     if _decl.model._meta.app_label != "sales":
         continue
-    portrait_tabs[_decl.tab_key] = (
-        _decl.tab_label,
-        f"sales.view_{_decl.model._meta.model_name}",
-        portrait_tab(_decl),
-    )
+    register_portrait_tab(document_portrait_tab(_decl))  # 客户画像, by its declaration
 
     def _visible(user, _decl=_decl):
         from kehu.documents.selectors import document_list
@@ -172,17 +192,31 @@ def plans_due(user):
 
 
 def documents_todo_count(user) -> int:
-    """The badge's share of documents — 待我审批 plus 回款计划到期 — in ONE query."""
+    """The badge's share of documents — 待我审批, 回款计划到期 and the reminders other apps
+    register (``todo_querysets``) — in ONE query."""
+    from kehu.core.registry import todo_querysets
     from kehu.documents.approval import pending_querysets
 
     parts = [qs.values("pk") for _decl, qs in pending_querysets(user)]
     if user.has_perm("sales.view_paymentplan"):
         parts.append(plans_due(user).values("pk"))
+    for source in todo_querysets:  # other apps' reminders (保养到期, 年检到期)
+        parts += [qs.values("pk") for qs in source(user)]
     if not parts:
         return 0
+    from django.db import connection
+
+    parts = [p.order_by() for p in parts]
+    if connection.features.supports_slicing_ordering_in_compound:
+        # The badge reads "99+" beyond 99: each part counts at most BADGE_CAP rows, so an
+        # admin's thousands of pending documents cost no more than a salesperson's few.
+        parts = [p[:BADGE_CAP] for p in parts]
     if len(parts) == 1:
         return parts[0].count()
-    return parts[0].order_by().union(*(p.order_by() for p in parts[1:]), all=True).count()
+    return parts[0].union(*parts[1:], all=True).count()
+
+
+BADGE_CAP = 100
 
 
 todo_counters.append(documents_todo_count)

@@ -160,6 +160,8 @@ class Quote(Document):
         ]
         indexes = [
             models.Index(fields=["customer", "-created_at"], name="quote_customer_idx"),
+            # the list's default order (newest first) for whoever sees many customers
+            models.Index(fields=["-created_at", "-id"], name="quote_created_idx"),
             models.Index(fields=["approval_status"], name="quote_status_idx"),
         ]
 
@@ -209,6 +211,8 @@ class Contract(Document):
         verbose_name_plural = _("合同")
         indexes = [
             models.Index(fields=["customer", "-created_at"], name="contract_customer_idx"),
+            # the list's default order (newest first) for whoever sees many customers
+            models.Index(fields=["-created_at", "-id"], name="contract_created_idx"),
             models.Index(
                 fields=["customer", "kind", "approval_status"], name="contract_ledger_idx"
             ),
@@ -255,6 +259,7 @@ class PaymentPlan(Document):
         ordering = ["due_at", "id"]
         indexes = [
             models.Index(fields=["customer", "due_at"], name="plan_customer_idx"),
+            models.Index(fields=["-created_at", "-id"], name="plan_created_idx"),
             models.Index(fields=["settled_at", "due_at"], name="plan_due_idx"),
         ]
 
@@ -263,8 +268,32 @@ class PaymentPlan(Document):
 
 
 class Payment(Document):
+    """回款: against an approved contract, or a repair / maintenance order awaiting payment
+    (SPEC §6.1, §6.4 ``contract_id`` or ``repair_order_id`` / ``maintenance_order_id``)."""
+
     contract = models.ForeignKey(
-        Contract, verbose_name=_("合同"), on_delete=models.PROTECT, related_name="payments"
+        Contract,
+        verbose_name=_("合同"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payments",
+    )
+    repair_order = models.ForeignKey(
+        "aftersales.RepairOrder",
+        verbose_name=_("维修订单"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payments",
+    )
+    maintenance_order = models.ForeignKey(
+        "aftersales.MaintenanceOrder",
+        verbose_name=_("保养订单"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payments",
     )
     plan = models.ForeignKey(
         PaymentPlan,
@@ -293,7 +322,38 @@ class Payment(Document):
         verbose_name_plural = _("回款")
         indexes = [
             models.Index(fields=["customer", "-created_at"], name="payment_customer_idx"),
+            # the list's default order (newest first) for whoever sees many customers
+            models.Index(fields=["-created_at", "-id"], name="payment_created_idx"),
             models.Index(fields=["contract", "approval_status"], name="payment_contract_idx"),
             models.Index(fields=["customer", "kind", "approval_status"], name="payment_ledger_idx"),
             models.Index(fields=["approval_status"], name="payment_status_idx"),
+            models.Index(fields=["repair_order", "approval_status"], name="payment_repair_idx"),
+            models.Index(fields=["maintenance_order", "approval_status"], name="payment_maint_idx"),
         ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(
+                        contract__isnull=False,
+                        repair_order__isnull=True,
+                        maintenance_order__isnull=True,
+                    )
+                    | models.Q(
+                        contract__isnull=True,
+                        repair_order__isnull=False,
+                        maintenance_order__isnull=True,
+                    )
+                    | models.Q(
+                        contract__isnull=True,
+                        repair_order__isnull=True,
+                        maintenance_order__isnull=False,
+                    )
+                ),
+                name="payment_one_target",
+            )
+        ]
+
+    @property
+    def target(self):
+        """What it pays: the contract or the service order."""
+        return self.contract or self.repair_order or self.maintenance_order

@@ -89,7 +89,9 @@ def lead_delete(*, actor: User, instance: Lead) -> None:
     if instance.status == LeadStatus.CONVERTED:
         raise ApplicationError("已转客户的线索不能删除", code="converted")
     record_change(actor=actor, action=Action.DELETE, obj=instance, before=snapshot(instance))
-    instance.delete()
+    from kehu.recyclebin.services import recycle
+
+    recycle(actor=actor, obj=instance)  # 回收站, with its follow-ups (SPEC §13)
 
 
 def leads_batch_delete(*, actor: User, ids: list[int]) -> BatchResult:

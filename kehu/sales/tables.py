@@ -123,7 +123,11 @@ class OpportunityTable(KehuTable):
     def render_actions(self, record):
         edit = reverse("opportunity_edit", args=[record.pk])
         delete = reverse("opportunity_delete", args=[record.pk])
-        followup = reverse("customer_detail", args=[record.customer_id]) + "?tab=followups"
+        # 跟进 opens the customer's follow-up dialog with this 商机 chosen (客户画像 跟进记录)
+        followup = (
+            reverse("customer_detail", args=[record.customer_id])
+            + f"?tab=followups&opportunity={record.pk}"
+        )
         return format_html(
             '<div class="btn-list flex-nowrap">'
             '<a class="btn btn-sm btn-ghost-secondary" href="{}">跟进</a>'

@@ -95,7 +95,9 @@ def test_service1_takes_a_dispatched_repair_order_to_awaiting_payment(
     expect(page.locator("[data-testid=service-history]")).to_contain_text(
         "验收，计入维修订单待收款 110.00"
     )
-    expect(page.get_by_role("button", name="确认收款")).to_be_visible()
+    # paid by a 回款 (the owner registers it) or a 挂账订单, which the after-sales team opens
+    expect(page.get_by_role("button", name="挂账", exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name="登记回款")).to_have_count(0)
     expect(page.get_by_role("button", name="编辑")).to_have_count(0)  # billed: no more edits
     screenshot(page, "aftersales-order-awaiting-payment-phone")
     page.set_viewport_size(DESKTOP)
@@ -124,3 +126,75 @@ def test_service1_takes_a_dispatched_repair_order_to_awaiting_payment(
     expect(page.locator("table tbody tr", has_text="厦门港机叉车服务有限公司")).to_be_visible()
     screenshot(page, "aftersales-customer-list-phone")
     assert re.match(r"WX\d{18}$", order.number)
+
+
+def test_an_order_awaiting_payment_is_charged_on_account_and_paid(
+    page, live_server, demo_users, login, screenshot, tmp_path
+):
+    """service1 (phone) charges an order 待支付 to the customer's account (挂账), uploads the
+    voucher and submits it; finance1 approves it from 待我审批: 已付款, the order 已完成, the
+    customer's 维修订单 receivable back to 0.00."""
+    sales1, service1 = demo_users["sales1"], demo_users["service1"]
+    customer = customer_create(
+        actor=sales1,
+        data={
+            "name": "厦门挂账叉车有限公司",
+            "contact_name": "陈总",
+            "contact_phone": "13950003012",
+        },
+        confirm_duplicates=True,
+    )
+    customer_share(actor=sales1, customer=customer, user_ids=[service1.pk])
+    decl = registry["repairorder"]
+    order = document_save(
+        decl,
+        actor=service1,
+        instance=None,
+        data={"customer": customer.pk, "amount": "120.00", "reason": "轮胎鼓包"},
+    )
+    for to in ("in_progress", "awaiting_acceptance", "awaiting_payment"):
+        order = flow.transition(decl, actor=service1, order=order, to=to)
+
+    page.set_viewport_size(PHONE)
+    login(page, live_server, "service1")
+    page.goto(f"{live_server.url}/repair-orders/{order.pk}/")
+    page.get_by_role("button", name="挂账", exact=True).click()
+    modal = page.locator("#modal")
+    expect(modal.locator(".modal-title")).to_contain_text("添加挂账订单")
+    expect(modal.locator("#id_onaccount_amount")).to_have_value("")  # empty: all that is unpaid
+    modal.locator("#id_onaccount_store").select_option(label="门店A")
+    modal.locator("[data-testid=modal-submit]").click()
+    # the order's page lists it under 挂账订单; its number is the order's
+    expect(page.locator("[data-testid=onaccount-status]")).to_have_text("挂账中")
+    page.get_by_role("link", name=order.number, exact=True).last.click()
+    expect(page.locator(".page-title").first).to_contain_text(f"挂账订单 {order.number}")
+    voucher = tmp_path / "付款凭证.pdf"
+    voucher.write_bytes(b"%PDF-1.4 voucher")
+    page.locator("input[name=attachments]").set_input_files(str(voucher))
+    page.get_by_role("button", name="上传").click()
+    expect(page.get_by_text("付款凭证.pdf")).to_be_visible()
+    page.locator("[data-testid=action-submit]").click()
+    with page.expect_navigation():
+        page.locator("#modal [data-testid=modal-submit]").click()
+    expect(page.locator("[data-testid=onaccount-status]")).to_have_text("支付审批")
+    screenshot(page, "aftersales-onaccount-review-phone")
+
+    page.context.clear_cookies()
+    page.set_viewport_size(DESKTOP)
+    login(page, live_server, "finance1")
+    page.goto(f"{live_server.url}/todo/")
+    page.locator("[data-testid=todo-approvals]").get_by_text(f"挂账订单 {order.number}").click()
+    page.locator("[data-testid=action-approve]").click()
+    with page.expect_navigation():
+        page.locator("#modal [data-testid=modal-submit]").click()
+    expect(page.locator("[data-testid=onaccount-status]")).to_have_text("已付款")
+    screenshot(page, "aftersales-onaccount-paid-desktop")
+    page.goto(f"{live_server.url}/on-account-orders/")
+    row = page.locator("table tbody tr", has_text=order.number)
+    expect(row).to_contain_text("已付款")
+    expect(row).to_contain_text("1个文件")
+    screenshot(page, "aftersales-onaccount-list-desktop")
+    stored = RepairOrder.objects.get(pk=order.pk)
+    assert stored.status == "completed"
+    c = Customer.objects.get(pk=customer.pk)
+    assert (c.receivable_repair, c.receivable_total) == (Decimal("0.00"), Decimal("0.00"))

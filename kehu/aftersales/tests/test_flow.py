@@ -1,6 +1,7 @@
 """The service-order flow (kehu/aftersales/flow.py): each step only from its state and only by
-the users allowed to take it; billing at 待支付, exact reversal on 取消, 确认收款 (the stand-in
-for payments); the vehicle's counts and dates follow; every refusal in Chinese, nothing changed."""
+the users allowed to take it; billing at 待支付, exact reversal on 取消, 已完成 once 回款 pay it
+in full (back to 待支付 when one is voided); the vehicle's counts and dates follow; every refusal
+in Chinese, nothing changed."""
 
 from __future__ import annotations
 
@@ -35,7 +36,8 @@ D, P, A, W, C, X = (
     "completed",
     "cancelled",
 )
-PATH = {D: [], P: [P], A: [P, A], W: [P, A, W], C: [P, A, W, C], X: [X]}
+PATH = {D: [], P: [P], A: [P, A], W: [P, A, W], C: [P, A, W], X: [X]}
+PAYMENT = registry["payment"]
 
 
 def new_order(org, customer, decl=REPAIR, actor="service1", **data):
@@ -50,8 +52,30 @@ def walk(org, decl, order, targets, actor="service1", **kwargs):
     return order
 
 
+def pay(org, order, amount, *, actor="sales1", approve=True):
+    """回款 against ``order`` by its owner, approved by 财务 (SPEC §6.4 ``repair_order_id``)."""
+    from kehu.documents import approval
+
+    field = "repair_order" if isinstance(order, RepairOrder) else "maintenance_order"
+    payment = document_save(
+        PAYMENT, actor=org[actor], instance=None, data={field: order.pk, "amount": amount}
+    )
+    if approve:
+        approval.submit(PAYMENT, actor=org[actor], doc=payment)
+        approval.approve(PAYMENT, actor=org["finance1"], doc=payment)
+    return payment
+
+
 def in_state(org, customer, state, decl=REPAIR, **data):
-    return walk(org, decl, new_order(org, customer, decl, **data), PATH[state])
+    order = walk(org, decl, new_order(org, customer, decl, **data), PATH[state])
+    if state == C:
+        if order.amount:
+            pay(org, order, str(order.amount))
+        else:
+            order = walk(org, decl, order, [C])
+        order.refresh_from_db()
+        assert order.status == C
+    return order
 
 
 def figures(customer) -> tuple:
@@ -89,9 +113,21 @@ def test_the_flow_bills_at_awaiting_payment_and_pays_at_completed(org, served, k
     assert figures(customer) == ("won", *expected, billed)
     assert order.billed_at is not None
 
-    order = walk(org, decl, order, [C])
+    with pytest.raises(Conflict) as exc:  # 完成 by hand: not before it is paid in full
+        walk(org, decl, order, [C])
+    assert exc.value.message == (
+        f"{decl.label}「{order.number}」尚未付清：订单金额 110.00，已回款 0.00；"
+        "请先登记回款或挂账并审批通过"
+    )
+    pay(org, order, "60.00")
+    order.refresh_from_db()
+    left = Decimal("50.00")
+    expected = (left, Decimal("0.00")) if kind == "repair" else (Decimal("0.00"), left)
+    assert order.status == W and figures(customer) == ("won", *expected, left)
+    pay(org, order, "50.00")  # paid in full: 已完成 on its own
+    order.refresh_from_db()
+    assert order.status == C and order.completed_at is not None
     assert figures(customer) == ("won", 0, 0, 0)
-    assert order.completed_at is not None
     assert drifts([customer.pk]) == []
     messages = list(
         ChangeLog.objects.filter(object_type=decl.model._meta.label_lower, object_id=order.pk)
@@ -102,9 +138,10 @@ def test_the_flow_bills_at_awaiting_payment_and_pays_at_completed(org, served, k
         f"{decl.label}「{order.number}」派工给「陈售后」",
         f"{decl.label}「{order.number}」完工",
         f"{decl.label}「{order.number}」验收，计入{decl.label}待收款 110.00",
-        f"{decl.label}「{order.number}」确认收款，已收款 110.00",
+        f"{decl.label}「{order.number}」已付清 110.00，完成",
     ]
-    assert [u for _m, u in messages] == ["service1", "service1", "service1", "sales1", "service1"]
+    # 完成 is logged as the act of 财务, who approved the payment that paid it in full
+    assert [u for _m, u in messages] == ["service1", "service1", "service1", "sales1", "finance1"]
 
 
 @pytest.mark.parametrize("kind", ["repair", "maintenance"])
@@ -182,7 +219,7 @@ def test_the_message_of_a_skipped_step(org, served):
     maintenance = in_state(org, served(), P, MAINTENANCE)
     with pytest.raises(Conflict) as exc:
         flow.transition(MAINTENANCE, actor=org["service1"], order=maintenance, to=C)
-    assert exc.value.message == "当前状态为「保养中」，不能直接确认收款"
+    assert exc.value.message == "当前状态为「保养中」，不能直接完成"
 
 
 def test_an_unknown_target_is_bad_input(org, served):
@@ -194,21 +231,21 @@ def test_an_unknown_target_is_bad_input(org, served):
 
 # --- each step only by the users allowed to take it --------------------------------------------
 
-# 派工/改派/完工/返工/确认收款/取消: the after-sales team (change permission) and admins.
+# 派工/改派/完工/返工/完成/取消: the after-sales team (change permission) and admins.
 # 验收: also the customer's management — its owner sales1 and manager1 (销售部 leader) — but
 # not sales2, with whom the customer is only shared, nor finance1 (no permission).
 MAY = {
     "dispatch": {"admin", "service1"},
     "finish": {"admin", "service1"},
     "accept": {"admin", "service1", "sales1", "manager1"},
-    "confirm_paid": {"admin", "service1"},
+    "complete": {"admin", "service1"},
     "cancel": {"admin", "service1"},
 }
 STEP_FROM = {
     "dispatch": (D, P),
     "finish": (P, A),
     "accept": (A, W),
-    "confirm_paid": (W, C),
+    "complete": (W, C),
     "cancel": (A, X),
 }
 
@@ -227,7 +264,10 @@ def test_each_step_only_by_permitted_users(org, served, kind, step, username):
         actor=org["sales1"], customer=customer, user_ids=[org["service1"].pk, org["sales2"].pk]
     )
     state, to = STEP_FROM[step]
-    order = in_state(org, customer, state, decl)
+    # 完成 by hand: an order of 0.00 (anything else is completed by its payments)
+    order = in_state(
+        org, customer, state, decl, **({"amount": "0.00"} if step == "complete" else {})
+    )
     before = world_state(order)
     if username in MAY[step]:
         done = flow.transition(decl, actor=org[username], order=order, to=to, reason="原因")

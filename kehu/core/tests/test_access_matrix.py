@@ -1,8 +1,8 @@
 """Access control as a structure: every route × every role (SPEC §1, §10, §12.2, §13 "who may act").
 
-MATRIX: 256 routes (140 web routes + 116 API operations) × 9 roles
-= 2304 route × role pairs, run as 468 request cases (a route's GET and POST, and the
-"own object" variants below) × 9 roles = 4212 tests.
+MATRIX: 287 routes (155 web routes + 132 API operations) × 9 roles
+= 2583 route × role pairs, run as 523 request cases (a route's GET and POST, and the
+"own object" variants below) × 9 roles = 4707 tests.
 
 The routes are enumerated, not listed by hand: every named URL of ``django.urls.get_resolver()``
 (walked recursively) and every (method, path) of ``kehu.api.api.get_openapi_schema()``. Each one
@@ -167,6 +167,14 @@ OBJECTS: dict[str, Obj] = {
     "RA": Obj(owner="sales1", customer="CS"),
     "MD": Obj(owner="sales1", customer="CS"),
     "MA": Obj(owner="sales1", customer="CS"),
+    # RW: CS's 维修订单 awaiting payment (待支付), with its 挂账订单: GD 挂账中 (voucher uploaded),
+    # GP 支付审批 (approver: the role 财务), GA 已付款 (approved, part of the amount)
+    "RW": Obj(owner="sales1", customer="CS"),
+    "GD": Obj(owner="sales1", customer="CS"),
+    "GP": Obj(owner="sales1", customer="CS", approvers=("finance1",)),
+    "GA": Obj(owner="sales1", customer="CS"),
+    # TS: CS's approved 整车 contract with 3 vehicles on its line (生成车辆)
+    "TS": Obj(owner="sales1", customer="CS"),
     "J1": Obj(creator_only="sales1"),  # sales1's import job (in preview)
     "BJ": Obj(creator_only="sales1"),  # sales1's 全部符合条件的记录 batch job (finished)
     # sales1's deleted customer in the 回收站 (SPEC §13): seen and restored within the data
@@ -443,15 +451,17 @@ class Documents:
         """(action, object, rule, comment): 提交/撤回 change the document (its customer theirs to
         manage), 审批/驳回 need the approver of the current step, 作废 the permission alone."""
         view, change = self.perm("view"), self.perm("change")
-        approver = Rule((view, "sales.approve_document"), self.pending, manage="approver")
-        return [
-            ("submit", self.draft, own((view, change), self.draft), ""),
-            ("submit", self.own_draft, own((view, change), self.own_draft), ""),
-            ("withdraw", self.pending, own((view, change), self.pending), ""),
+        approver = Rule((view, f"{self.app}.approve_document"), self.pending, manage="approver")
+        void = seen((view, f"{self.app}.void_document"), self.approved)
+        cases = [
+            ("submit", self.draft, self.own((view, change), self.draft), ""),
+            ("submit", self.own_draft, self.own((view, change), self.own_draft), ""),
+            ("withdraw", self.pending, self.own((view, change), self.pending), ""),
             ("approve", self.pending, approver, "矩阵同意"),
             ("reject", self.pending, approver, "矩阵驳回"),
-            ("void", self.approved, seen((view, "sales.void_document"), self.approved), "矩阵作废"),
+            ("void", self.approved, void, "矩阵作废"),
         ]
+        return [case for case in cases if case[1] is not None]
 
     def pages(self) -> dict[str, Case | tuple[Case, ...]]:
         n = self.url_name
@@ -678,6 +688,34 @@ DOCUMENTS += [
         )
     ),
 ]
+
+
+def onaccount_form(order: str) -> dict[str, Any]:
+    return {"service_order": Ref(order, "choice_key"), "amount": "10", "remark": "矩阵挂账"}
+
+
+# 挂账订单 (SPEC §6.2): on RW, approved by 财务; the permission and a visible customer decide
+DOCUMENTS.append(
+    Documents(
+        "onaccountorder",
+        "on-account-orders",
+        "RW",
+        None,
+        "GD",
+        None,
+        onaccount_form,
+        lambda o: {"repair_order_id": Ref(o), "amount": "10.00"},
+        pending="GP",
+        approved="GA",
+        app="aftersales",
+        manage=False,
+    )
+)
+# 生成车辆 from an approved contract: see it (sales.view_contract) and add vehicles
+VEHICLES_FROM_CONTRACT = seen(("sales.view_contract", "aftersales.add_vehicle"), "TS")
+ON_ACCOUNT_CANCEL = Rule(
+    ("aftersales.view_onaccountorder", "aftersales.change_onaccountorder"), "GD"
+)
 DOCUMENT_PAGES = {k: v for d in DOCUMENTS for k, v in d.pages().items()}
 DOCUMENT_API = {k: v for d in DOCUMENTS for k, v in d.api().items()}
 
@@ -743,6 +781,15 @@ EXPECTED: dict[str | tuple[str, str], Case | tuple[Case, ...]] = {
     "todo": get(SIGNED_IN),
     "customer_duplicate_check": get(SIGNED_IN, query={"name": "矩阵客户甲"}),
     "import_template": get(SIGNED_IN),
+    # 列: the signed-in user's own choice of a list's columns (issue 14.1)
+    "list_columns": (
+        get(SIGNED_IN, kwargs={"table": "customers.customertable"}),
+        post(
+            SIGNED_IN,
+            kwargs={"table": "customers.customertable"},
+            data={"shown": ["id", "owner", "receivable_total"]},
+        ),
+    ),
     "api:openapi-json": get(PUBLIC),
     "api:openapi-view": get(PUBLIC),
     # --- settings (系统设置): permissions only admins hold ---
@@ -884,6 +931,29 @@ EXPECTED: dict[str | tuple[str, str], Case | tuple[Case, ...]] = {
         # SPEC §13: a pool customer's page opens (masked, read-only) for whoever sees the pool
         get(seen("customers.view_customer", "P1"), kwargs=pk("P1"), label="P1"),
     ),
+    # 客户画像: one tab over HTMX (日志: no permission of its own), 同比增幅, the 附件 tab's upload
+    "customer_tab": tuple(
+        get(
+            seen("customers.view_customer", name),
+            kwargs={"pk": Ref(name), "key": "log"},
+            label=name,
+        )
+        for name in ("C1", "P1")
+    ),
+    "customer_yoy": tuple(
+        get(seen("customers.view_customer", name), kwargs=pk(name), label=name)
+        for name in ("C1", "P1")
+    ),
+    "customer_attachment_upload": tuple(
+        post(
+            own("customers.change_customer", name),
+            kwargs=pk(name),
+            data={"files": Upload("pdf")},
+            multipart=True,
+            label=name,
+        )
+        for name in ("C1", "V1")
+    ),
     "customer_edit": (
         *_get_post(own("customers.change_customer", "C1"), "C1", customer_edit_form("C1")),
         *_get_post(own("customers.change_customer", "V1"), "V1", customer_edit_form("V1")),
@@ -990,6 +1060,16 @@ EXPECTED: dict[str | tuple[str, str], Case | tuple[Case, ...]] = {
         *_get_post(own("followups.add_followup", "C1"), "C1", {"content": "矩阵跟进"}),
         *_get_post(own("followups.add_followup", "V1"), "V1", {"content": "矩阵跟进"}),
     ),
+    # 编辑跟进记录: its author (or an admin) corrects it (issue 14.15)
+    "followup_edit": tuple(
+        case
+        for name in ("F1", "VF")
+        for case in _get_post(
+            Rule("followups.change_followup", name, manage="author"),
+            name,
+            {"content": "矩阵修改跟进"},
+        )
+    ),
     # --- leads ---
     "lead_list": get(Rule("sales.view_lead")),
     "lead_add": (
@@ -1060,6 +1140,9 @@ EXPECTED: dict[str | tuple[str, str], Case | tuple[Case, ...]] = {
     **DOCUMENT_PAGES,
     # 维修订单, 保养订单: 派工 / 取消 / 验收
     **TRANSITION_PAGES,
+    "onaccountorder_cancel": _get_post(ON_ACCOUNT_CANCEL, "GD", {"reason": "矩阵取消"}),
+    # an empty POST: "请至少选择一台车辆" (400) for whoever may, nothing created
+    "vehicle_from_contract": _get_post(VEHICLES_FROM_CONTRACT, "TS"),
     "quote_to_contract": (
         # the modal opens only for whoever may make the contract (the customer theirs)
         get(own(TO_CONTRACT, "Q1"), kwargs=pk("Q1"), label="GET Q1"),
@@ -1156,6 +1239,17 @@ EXPECTED: dict[str | tuple[str, str], Case | tuple[Case, ...]] = {
         get(seen("customers.view_customer", "C1"), kwargs={"customer_id": Ref("C1")}, label="C1"),
         get(seen("customers.view_customer", "P1"), kwargs={"customer_id": Ref("P1")}, label="P1"),
     ),
+    **{
+        ("GET", f"/api/v1/customers/{{customer_id}}/{what}"): tuple(
+            get(
+                seen("customers.view_customer", name),
+                kwargs={"customer_id": Ref(name)},
+                label=name,
+            )
+            for name in ("C1", "P1")
+        )
+        for what in ("portrait", "yoy")
+    },
     ("PATCH", "/api/v1/customers/{customer_id}"): tuple(
         call(
             "PATCH",
@@ -1281,6 +1375,16 @@ EXPECTED: dict[str | tuple[str, str], Case | tuple[Case, ...]] = {
     ("GET", "/api/v1/followups/{followup_id}"): get(
         seen("followups.view_followup", "F1"), kwargs={"followup_id": Ref("F1")}
     ),
+    ("PATCH", "/api/v1/followups/{followup_id}"): tuple(
+        call(
+            "PATCH",
+            Rule("followups.change_followup", name, manage="author"),
+            kwargs={"followup_id": Ref(name)},
+            data={"content": "矩阵修改跟进"},
+            label=name,
+        )
+        for name in ("F1", "VF")
+    ),
     ("DELETE", "/api/v1/followups/{followup_id}"): tuple(
         call(
             "DELETE",
@@ -1361,6 +1465,12 @@ EXPECTED: dict[str | tuple[str, str], Case | tuple[Case, ...]] = {
     # 报价单, 合同, 回款, 回款计划
     **DOCUMENT_API,
     **TRANSITION_API,
+    ("POST", "/api/v1/contracts/{doc_id}/vehicles"): post(
+        VEHICLES_FROM_CONTRACT, kwargs={"doc_id": Ref("TS")}, data={}
+    ),
+    ("POST", "/api/v1/on-account-orders/{doc_id}/cancel"): post(
+        ON_ACCOUNT_CANCEL, kwargs={"doc_id": Ref("GD")}, data={"reason": "矩阵取消"}
+    ),
 }
 
 # Routes deliberately left out of the matrix, each with the reason.
@@ -1569,6 +1679,55 @@ def build_after_sales(users: dict[str, Any], objs: dict[str, Any]) -> None:
         for to in ("in_progress", "awaiting_acceptance"):
             order = flow.transition(decl, actor=service1, order=order, to=to)
         objs[awaiting] = order
+    build_on_account(users, objs)
+
+
+def build_on_account(users: dict[str, Any], objs: dict[str, Any]) -> None:
+    """RW (CS's 维修订单 待支付, 160.00) and its 挂账订单 GD/GP/GA (10.00 each, vouchers attached)."""
+    from django.core.files.base import ContentFile
+
+    from kehu.aftersales import flow
+    from kehu.core.attachments import attach_files
+    from kehu.documents import approval
+    from kehu.documents.services import document_save
+    from kehu.documents.types import registry
+
+    service1, repair, onaccount = users["service1"], registry["repairorder"], registry["onaccount"]
+    order = document_save(
+        repair,
+        actor=service1,
+        instance=None,
+        data={"customer": objs["CS"].pk, "amount": "160.00", "reason": "矩阵"},
+    )
+    for to in ("in_progress", "awaiting_acceptance", "awaiting_payment"):
+        order = flow.transition(repair, actor=service1, order=order, to=to)
+    objs["RW"] = order
+    for name in ("GD", "GP", "GA"):
+        doc = document_save(
+            onaccount,
+            actor=service1,
+            instance=None,
+            data={"repair_order": order.pk, "amount": "10.00"},
+        )
+        attach_files(actor=service1, obj=doc, files=[ContentFile(b"v", name="凭证.pdf")])
+        if name != "GD":
+            approval.submit(onaccount, actor=service1, doc=doc)
+        if name == "GA":
+            approval.approve(onaccount, actor=users["finance1"], doc=doc)
+        objs[name] = doc
+    contract = document_save(
+        registry["contract"],
+        actor=users["sales1"],
+        instance=None,
+        data={
+            "customer": objs["CS"].pk,
+            "name": "矩阵整车合同",
+            "kind": "vehicle",
+            "items": [{"name": "矩阵叉车", "quantity": "3", "unit_price": "1000"}],
+        },
+    )
+    approval.submit(registry["contract"], actor=users["sales1"], doc=contract)
+    objs["TS"] = approval.approve(registry["contract"], actor=users["manager1"], doc=contract)
 
 
 def build_world() -> SimpleNamespace:
@@ -1862,6 +2021,7 @@ def _fingerprint_sql() -> list[tuple[str, str]]:
     from kehu.aftersales.models import (
         MaintenanceOrder,
         MaintenanceOrderItem,
+        OnAccountOrder,
         RepairOrder,
         RepairOrderItem,
         Vehicle,
@@ -1906,6 +2066,7 @@ def _fingerprint_sql() -> list[tuple[str, str]]:
         RepairOrderItem,
         MaintenanceOrder,
         MaintenanceOrderItem,
+        OnAccountOrder,
         ApprovalRecord,
         ApprovalStep,
         ApprovalStep.users.through,

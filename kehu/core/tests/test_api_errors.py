@@ -151,7 +151,9 @@ def test_users_lists_active_users_only_as_items_and_count(api_client, org):
     response = api_client("sales1").get("/api/v1/users")
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"items", "count"}
+    # every list answers the same envelope (issue 15: exact count flag, keyset cursor)
+    assert set(body) == {"items", "count", "count_exact", "next_cursor"}
+    assert body["count_exact"] is True and body["next_cursor"] is None
     usernames = [u["username"] for u in body["items"]]
     assert "sales3" not in usernames
     assert set(usernames) == set(org) - {"sales3"}

@@ -57,3 +57,20 @@ def test_an_estimate_below_the_cap_is_not_believed(many, client_for, settings, m
     settings.KEHU_EXACT_COUNT_CAP = 10
     monkeypatch.setattr(pagination, "estimate_rows", lambda qs: 5)
     assert summary(client_for("sales1")) == "显示第 1 到第 20 条记录，总共 30 条记录"
+
+
+def test_a_deep_page_reads_its_ids_first_and_shows_the_offsets_rows(org, client_for):
+    from django.test.utils import CaptureQueriesContext
+
+    Customer.objects.bulk_create(
+        Customer(name=f"深页{i:04d}", owner=org["sales1"], creator=org["sales1"])
+        for i in range(250)
+    )
+    client = client_for("sales1")
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get("/customers/?tab=mine&sort=name&page=12").content.decode()
+    # Rows 221–240 by name, and the offset taken over the ids alone.
+    shown = re.findall(r"深页(\d{4})", body)
+    assert sorted(set(shown)) == [f"{i:04d}" for i in range(220, 240)]
+    page_reads = [q["sql"] for q in queries if "OFFSET 220" in q["sql"]]
+    assert page_reads and all("IN (SELECT" in sql for sql in page_reads)

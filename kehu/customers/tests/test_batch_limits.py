@@ -20,7 +20,7 @@ from kehu.customers.services import customer_delete, customers_batch_delete
 from kehu.followups.models import FollowUp
 from kehu.org.auth import issue_token
 
-LIMIT_MESSAGE = '一次最多处理500条，请分批操作或使用"全部符合条件的记录"'
+LIMIT_MESSAGE = '一次最多处理500条，请分批操作（"全部符合条件的记录"仅用于删除客户）'
 BATCH_APIS = [
     ("/api/v1/customers/batch-delete", {}),
     ("/api/v1/customers/to-pool", {"reason": "批量"}),

@@ -19,8 +19,9 @@ pytestmark = pytest.mark.browser
 
 NAME = "厦门恒通物流有限公司"
 SIMILAR_NAME = "厦门恒通物流股份有限公司"
-# Columns of CustomerTable (1-based): 选择, ID, 客户名称, 联系人, 联系电话, ...
-NAME_COL, PHONE_COL = 3, 5
+# Columns of CustomerTable (1-based): 选择, 操作, ID, 客户名称, 联系人, 联系电话, ... (操作 first,
+# as in the seed's lists)
+NAME_COL, PHONE_COL = 4, 6
 
 
 def exact(text: str) -> re.Pattern[str]:
@@ -224,12 +225,16 @@ def test_edit_remark_then_see_it_in_the_log(page, live_server, demo_users, login
 
     page.goto(f"{live_server.url}/customers/{customer.pk}/?tab=log")
     expect(page.locator(".page-title, h2").filter(has_text=NAME).first).to_be_visible()
-    expect(page.get_by_role("link", name="日志", exact=True)).to_have_class(re.compile("active"))
-    log_rows = page.locator(".card table tbody tr")
-    update = log_rows.filter(has=page.locator("code", has_text=exact("remark")))
+    expect(page.locator("#portrait-tabs .nav-link[data-tab=log]")).to_have_class(
+        re.compile("active")
+    )
+    # one readable line per change: the field's label, not its column name (issue 14.9)
+    log_rows = page.locator("#portrait-tabs table tbody tr")
+    update = log_rows.filter(has_text="备注：")
     expect(update).to_have_count(1)
     expect(update).to_contain_text(remark)
     expect(update).to_contain_text("李业务")
+    expect(log_rows.filter(has_text="remark")).to_have_count(0)
     expect(page.locator(".datagrid")).to_contain_text(remark)
     screenshot(page, "customers-portrait-log")
 
@@ -299,12 +304,17 @@ def test_batch_delete(page, live_server, demo_users, login, screenshot):
         row_of(page, name).locator("input[name=pk]").check()
     page.locator("[data-testid=bulk-menu]").click()
     page.locator(".dropdown-menu").get_by_text("批量删除", exact=True).click()
+    # asked in the app's own modal (issue 14.5), never the browser's confirm()
+    expect(page.locator("#modal [data-testid=confirm-question]")).to_have_text(
+        "确定删除勾选的客户吗？有待收款或单据的客户不会被删除。"
+    )
+    page.locator("#modal [data-testid=confirm-ok]").click()
 
     result = page.locator("#modal [data-testid=batch-result]")
     expect(result).to_be_visible()
     expect(result).to_contain_text(re.compile(r"成功\s*2\s*条"))
     expect(result).not_to_contain_text("未处理")
-    assert dialogs == ["确定删除勾选的客户吗？有待收款或单据的客户不会被删除。"]
+    assert dialogs == []
     expect(row_of(page, NAME)).to_have_count(0)
     expect(row_of(page, "泉州安达机械有限公司")).to_have_count(0)
     expect(row_of(page, "福州闽江港务有限公司")).to_have_count(1)

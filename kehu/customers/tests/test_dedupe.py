@@ -52,3 +52,46 @@ def test_match_answer_has_no_contact_data(make_customer, org):
     assert set(public) == {"name", "owner_name", "in_pool", "status", "created_at"}
     assert public["owner_name"] == org["sales2"].display_name
     assert "13912345670" not in str(public)
+
+
+NEAR_NAMES = [
+    "厦门恒通物流有限公司",
+    "厦门恒通叉车有限公司",
+    "福州叉车厂",
+    "厦门叉车",
+    "叉车王",
+    "上海物流集团",
+    "厦门华达物流有限公司",
+    "恒通",
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "name", ["叉车", "物流", "厦门", "恒通", "厦门叉车", "有限公司", "厦门恒通物流", "鑫鑫"]
+)
+def test_near_matches_are_the_names_containing_or_like_it(make_customer, name):
+    """查重 by name finds, besides the exact name, every name containing the normalised name, contained in
+    it or similar to it (trigram similarity on PostgreSQL) — split into indexed queries, the same
+    customers as the one plain condition."""
+    from django.db import connection
+    from django.db.models import Q
+
+    from kehu.customers.models import Customer
+
+    made = {make_customer(name=n).pk for n in NEAR_NAMES}
+    norm = normalize_name(name)
+    near = Q(name_normalized__contains=norm)
+    if connection.vendor == "postgresql":
+        near |= Q(name_normalized__trigram_similar=norm)
+    # … and the names contained in it ("恒通" in "厦门恒通物流"), two characters or more.
+    near |= Q(
+        name_normalized__in=[
+            norm[a:b] for a in range(len(norm)) for b in range(a + 2, len(norm) + 1)
+        ]
+    )
+    expected = set(
+        Customer.objects.filter(near | Q(name_normalized=norm)).values_list("pk", flat=True)
+    )
+    found = {m.id for m in find_duplicates(name=name)}
+    assert found == expected & made

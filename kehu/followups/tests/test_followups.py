@@ -163,6 +163,6 @@ def test_portrait_followup_tab_and_list_page(org, make_customer, client_for):
     )
     client = client_for("sales1")
     page = client.get(f"/customers/{customer.pk}/?tab=followups").content.decode()
-    assert "第一次拜访&lt;b&gt;" in page and 'data-testid="followup-form"' in page
+    assert "第一次拜访&lt;b&gt;" in page and 'data-testid="followup-add"' in page
     assert "画像客户" in client.get("/followups/").content.decode()
     assert "画像客户" not in client_for("sales3").get("/followups/").content.decode()

@@ -311,3 +311,121 @@ def test_the_check_runs_in_the_worker_and_a_stopped_run_is_continued(
     )
     expect(page.locator("[data-testid=import-resume]")).to_have_count(0)
     assert Customer.objects.filter(owner=demo_users["sales1"]).count() == 3
+
+
+def test_preview_shows_where_it_read_duplicates_warnings_and_the_split_it_then_makes(
+    page, live_server, demo_users, login, screenshot, tmp_path, leave_picker
+):
+    """Issue 14, points 10–13 on the screen: only the chosen target's pickers; a real-world
+    workbook (说明 sheet in front, a merged title above the headers, the template's example row
+    left in); the preview names the sheet and header row, skips the example row with a notice,
+    lists the duplicate (with the customer and 负责人 it repeats), the invalid row and the
+    address it could not place; 随机分配's split shown is the split made."""
+    from openpyxl import Workbook
+
+    from kehu.customers.services import customer_create
+    from kehu.imports.spreadsheets import SAMPLE_ROW
+
+    sales2 = demo_users["sales2"]
+    customer_create(
+        actor=sales2,
+        data={
+            "name": "测试客户E有限公司",
+            "contact_name": "老客户",
+            "contact_phone": "13012345678",
+        },
+        confirm_duplicates=True,
+    )
+    page.set_viewport_size({"width": 1440, "height": 900})
+    signed_in(page, live_server, login)
+    page.goto(f"{live_server.url}/customers/import/")
+    users_field = page.locator(".import-for-users", has=page.locator("select[name=users]"))
+    department_field = page.locator(
+        ".import-for-department", has=page.locator("select[name=department]")
+    )
+    allocation = page.get_by_label("随机分配", exact=True)
+    expect(users_field).to_be_visible()
+    expect(department_field).to_be_hidden()
+    page.get_by_role("radio", name="部门", exact=True).check()
+    expect(department_field).to_be_visible()
+    expect(users_field).to_be_hidden()
+    expect(allocation).to_be_visible()
+    page.get_by_role("radio", name="公海", exact=True).check()
+    expect(department_field).to_be_hidden()
+    expect(users_field).to_be_hidden()
+    expect(allocation).to_be_hidden()
+    page.get_by_role("radio", name="员工", exact=True).check()
+    expect(users_field).to_be_visible()
+
+    wb = Workbook()
+    wb.active.title = "说明"
+    wb.active.append(["请在「客户」工作表中填写"])
+    ws = wb.create_sheet("客户")
+    ws.append(["2026年客户信息表"])
+    ws.merge_cells("A1:K1")
+    ws.append(HEADERS)
+    ws.append(SAMPLE_ROW)
+    for row in SEED_ROWS:  # D, F new; E repeats 张业务's customer
+        ws.append(row)
+    ws.append(BAD_ROW)
+    for n in range(12):
+        ws.append(
+            [f"随机客户{n}有限公司", "", "", "", "", "", "", "联系人", f"1370000{n:04d}", ""]
+            + (["工业园三期7号楼"] if n == 0 else ["福建省厦门市湖里区金山路9号"])
+        )
+    path = tmp_path / "2026年客户信息表.xlsx"
+    wb.save(path)
+    page.locator("input[name=file]").set_input_files(path)
+    pick(page, "users", "李业务")
+    page.locator("h2, .page-title").first.click()
+    leave_picker(page.locator("select[name=users]"))
+    allocation.check()
+    screenshot(page, "import-upload-form-users")
+    page.locator("[data-testid=import-upload]").click()
+
+    arrived(page, re.compile(r"/customers/imports/\d+/$"))
+    expect(page.locator("[data-testid=import-table-found]")).to_have_text(
+        exact("已读取工作表「客户」，表头在第 2 行，数据从第 3 行起。")
+    )
+    expect(page.locator("[data-testid=import-sample-skipped]")).to_contain_text(
+        "第 3 行是模板的示例行"
+    )
+    expect(count(page, "total")).to_have_text("16")
+    expect(count(page, "valid")).to_have_text("14")
+    expect(count(page, "invalid")).to_have_text("1")
+    expect(count(page, "duplicate")).to_have_text("1")
+    duplicate = page.locator("[data-testid=preview-duplicates] tbody tr")
+    expect(duplicate).to_have_count(1)
+    expect(duplicate.locator("td")).to_have_text(
+        ["5", "测试客户E有限公司", "测试客户E有限公司", "张业务", "客户名称重复（系统中已存在）"]
+    )
+    invalid = page.locator("[data-testid=preview-errors] tbody tr")
+    expect(invalid).to_have_count(1)
+    expect(invalid.locator("td").nth(0)).to_have_text("7")
+    warning = page.locator("[data-testid=preview-warnings] tbody tr")
+    expect(warning).to_have_count(1)
+    expect(warning.locator("td").nth(1)).to_have_text("随机客户0有限公司")
+    expect(warning.locator("td").nth(2)).to_contain_text("未能识别省市区")
+    planned = dict(
+        re.fullmatch(r"\s*(\S+)：(\d+)\s*", text).groups()
+        for text in page.locator("[data-testid=plan] .badge").all_inner_texts()
+    )
+    assert sum(int(n) for n in planned.values()) == 14
+    screenshot(page, "import-preview-lists")
+    page.set_viewport_size({"width": 390, "height": 844})
+    screenshot(page, "import-preview-lists-390")
+    page.set_viewport_size({"width": 1440, "height": 900})
+
+    with page.expect_navigation():
+        page.locator("[data-testid=import-confirm]").click()
+    expect(page.locator("[data-testid=import-result]")).to_contain_text(
+        re.compile(r"新增\s*14\s*条，跳过\s*1\s*条，失败\s*1\s*条")
+    )
+    made = {
+        name: Customer.objects.filter(owner__name=name, creator__username="admin").count()
+        for name in planned
+    }
+    assert made == {name: int(n) for name, n in planned.items()}
+    assert not Customer.objects.filter(remark=SAMPLE_ROW[9]).exists()  # the example row
+    huli = Customer.objects.get(name="随机客户1有限公司")
+    assert (huli.city.name, huli.district.name) == ("厦门市", "湖里区")

@@ -42,11 +42,8 @@ def test_random_document_operations_leave_no_drift(org, make_customer):
         # --- helpers ---------------------------------------------------------------------------
 
         def _pick(self, model, data, **filters):
-            ids = list(
-                model.objects.filter(customer_id__in=self.customers, **filters).values_list(
-                    "pk", flat=True
-                )
-            )
+            filters.setdefault("customer_id__in", self.customers)
+            ids = list(model.objects.filter(**filters).order_by("pk").values_list("pk", flat=True))
             return model.objects.get(pk=data.draw(st.sampled_from(ids))) if ids else None
 
         def _try(self, fn, *args, **kwargs):
@@ -204,11 +201,13 @@ service_amounts = st.one_of(st.just(Decimal("0.00")), amounts)
 @pytest.mark.django_db
 def test_random_service_order_operations_leave_no_drift(org, make_customer):
     """The same invariant for service orders: created with any amount (0 too), edited while
-    editable, moved to any state in any order (wrong steps refused, changing nothing), cancelled
-    before or after billing, deleted, their customers merged — next to approved contracts, so a
+    editable, moved to any state in any order (wrong steps refused, changing nothing), paid by
+    回款 and 挂账订单 (approved or left pending; too much refused) and those voided, cancelled
+    before or after billing (refused while payments stand), deleted, their customers merged — next to approved contracts, so a
     customer's other kinds stay untouched."""
     from kehu.aftersales import flow
     from kehu.aftersales.models import MaintenanceOrder, RepairOrder
+    from kehu.aftersales.services import order_paid
 
     admin, sales1, manager1 = org["admin"], org["sales1"], org["manager1"]
     seen: set[str] = set()  # the steps taken, to show the run reached billing and reversal
@@ -220,11 +219,8 @@ def test_random_service_order_operations_leave_no_drift(org, make_customer):
             self.customers = [make_customer("sales1").pk for _ in range(3)]
 
         def _pick(self, model, data, **filters):
-            ids = list(
-                model.objects.filter(customer_id__in=self.customers, **filters).values_list(
-                    "pk", flat=True
-                )
-            )
+            filters.setdefault("customer_id__in", self.customers)
+            ids = list(model.objects.filter(**filters).order_by("pk").values_list("pk", flat=True))
             return model.objects.get(pk=data.draw(st.sampled_from(ids))) if ids else None
 
         @rule(
@@ -264,7 +260,12 @@ def test_random_service_order_operations_leave_no_drift(org, make_customer):
         def walk(self, data, model, goal, acceptor):
             """The forward steps from the order's state to ``goal`` (取消 after billing), so that
             billing, payment and the reversal happen often, not only by chance."""
-            order = self._pick(model, data, status__in=SERVICE_TARGETS[:4])
+            unpaid = (
+                {"payments__isnull": True, "onaccount_orders__isnull": True}
+                if goal == "cancelled"
+                else {}
+            )
+            order = self._pick(model, data, status__in=SERVICE_TARGETS[:4], **unpaid)
             if order is None:
                 return
             forward = ["in_progress", "awaiting_acceptance", "awaiting_payment", "completed"]
@@ -277,8 +278,18 @@ def test_random_service_order_operations_leave_no_drift(org, make_customer):
                 step = flow.step_for(order.status, to)
                 if step is None or step.key == "reassign":
                     continue  # already past it
+                if step.key == "complete" and order.amount > 0:
+                    self._pay(order, order.amount - order_paid(order), approve=True)
+                    order.refresh_from_db()
+                    seen.add("paid_in_full" if order.status == "completed" else "paid_part")
+                    continue
                 actor = sales1 if step.key == "accept" and acceptor == "sales1" else admin
                 billed = order.billed
+                if step.key == "cancel" and billed and order_paid(order) > 0:
+                    with pytest.raises(ApplicationError):  # refused while payments stand
+                        flow.transition(decls[model], actor=actor, order=order, to=to, reason="x")
+                    seen.add("cancel_refused")
+                    continue
                 order = flow.transition(
                     decls[model], actor=actor, order=order, to=to, reason="随机"
                 )
@@ -310,6 +321,68 @@ def test_random_service_order_operations_leave_no_drift(org, make_customer):
             if order is not None:
                 with contextlib.suppress(ApplicationError):
                     document_delete(decls[model], actor=admin, instance=order)
+
+        def _pay(self, order, amount, *, approve, on_account=False):
+            """A 回款 (or 挂账订单 with its voucher) against ``order``, submitted; approved by
+            财务 when ``approve``. Refusals (too much, wrong state) change nothing."""
+            from django.core.files.base import ContentFile
+
+            from kehu.core.attachments import attach_files
+
+            field = "repair_order" if isinstance(order, RepairOrder) else "maintenance_order"
+            decl = registry["onaccount" if on_account else "payment"]
+            with contextlib.suppress(ApplicationError):
+                doc = document_save(
+                    decl, actor=admin, instance=None, data={field: order.pk, "amount": amount}
+                )
+                if on_account:
+                    attach_files(actor=admin, obj=doc, files=[ContentFile(b"v", name="凭证.pdf")])
+                approval.submit(decl, actor=admin, doc=doc)
+                if approve:
+                    approval.approve(decl, actor=org["finance1"], doc=doc)
+
+        @rule(
+            data=st.data(),
+            model=st.sampled_from([RepairOrder, MaintenanceOrder]),
+            share=st.sampled_from(["all", "half", "too_much"]),
+            approve=st.booleans(),
+            on_account=st.booleans(),
+        )
+        def pay(self, data, model, share, approve, on_account):
+            """回款 / 挂账订单 of what is left, half of it, or too much (refused) against an
+            order 待支付."""
+            order = self._pick(model, data, status="awaiting_payment")
+            if order is None:  # take one there first, so that paying happens often
+                order = self._pick(model, data, status__in=SERVICE_TARGETS[:3])
+                if order is None:
+                    return
+                for to in ("in_progress", "awaiting_acceptance", "awaiting_payment"):
+                    step = flow.step_for(order.status, to)
+                    if step is not None and step.key != "reassign":
+                        order = flow.transition(decls[model], actor=admin, order=order, to=to)
+            left = order.amount - order_paid(order)
+            amount = {
+                "all": left,
+                "half": (left / 2).quantize(Decimal("0.01")),
+                "too_much": left + Decimal("0.01"),
+            }[share]
+            self._pay(order, amount, approve=approve, on_account=on_account)
+            order.refresh_from_db()
+            seen.add("onaccount" if on_account else "payment")
+            if order.status == "completed" and order.amount > 0:
+                seen.add("paid_in_full")
+
+        @rule(data=st.data(), on_account=st.booleans())
+        def void_paid(self, data, on_account):
+            """作废 an approved 回款 / 挂账订单 of a service order (its order back to 待支付)."""
+            decl = registry["onaccount" if on_account else "payment"]
+            filters = {"approval_status": "approved", "customer_id__in": self.customers}
+            if not on_account:
+                filters["contract__isnull"] = True
+            doc = self._pick(decl.model, data, **filters)
+            if doc is not None:
+                approval.void(decl, actor=admin, doc=doc, reason="随机作废")
+                seen.add("void_paid")
 
         @rule(data=st.data(), kind=st.sampled_from(KINDS), amount=amounts)
         def signed_contract(self, data, kind, amount):
@@ -343,11 +416,13 @@ def test_random_service_order_operations_leave_no_drift(org, make_customer):
     run_state_machine_as_test(
         ServiceLedger,
         settings=settings(
-            max_examples=10,
+            max_examples=25,
             stateful_step_count=30,
             deadline=None,
             derandomize=True,
             suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
         ),
     )
-    assert {"accept", "confirm_paid", "cancel_billed"} <= seen, seen
+    assert {"accept", "paid_in_full", "cancel_billed", "payment", "onaccount", "void_paid"} <= (
+        seen
+    ), seen

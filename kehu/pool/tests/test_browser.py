@@ -227,14 +227,17 @@ def test_batch_claim_reports_each_customer(page, live_server, demo_users, login,
     # Meanwhile sales3 is quicker for one of them.
     assert claim_customers(actor=sales3, ids=[taken.pk]).done == [taken.pk]
 
-    bulk_action(page, "领取")
+    # 领取 is a button at the top left of the pool, as in the seed (not inside 操作)
+    page.locator("[data-testid=toolbar-left]").get_by_role(
+        "button", name="领取", exact=True
+    ).click()
     result = batch_result(page)
     expect(result).to_be_visible()
     expect(result).to_contain_text(re.compile(r"成功\s*2\s*条"))
     expect(result).to_contain_text(re.compile(r"未处理\s*1\s*条"))
     refused = result.locator("tbody tr")
     expect(refused).to_have_count(1)
-    expect(refused.locator("td").nth(0)).to_have_text(str(taken.pk))
+    expect(refused.locator("td").nth(0)).to_have_text("莆田华兴鞋业有限公司")  # a name, not an id
     expect(refused.locator("td").nth(1)).to_have_text("已被他人领取")
     expect(page.locator("#object-list tbody input[name=pk]")).to_have_count(0)
     screenshot(page, "pool-batch-claim-result")

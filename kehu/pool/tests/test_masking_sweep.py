@@ -85,10 +85,11 @@ class Get:
 
 
 def _portrait_tabs() -> list[str]:
-    from kehu.core.registry import portrait_tabs
-    from kehu.customers.views import CustomerDetailView
+    """Every tab of the 客户画像 (the registry: kehu/customers/tabs.py, the documents' tabs)."""
+    import kehu.customers.tabs  # noqa: F401  (registers the customer's own tabs)
+    from kehu.core.registry import ordered_portrait_tabs
 
-    return [key for key, _label in CustomerDetailView.TABS] + list(portrait_tabs)
+    return [tab.key for tab in ordered_portrait_tabs()]
 
 
 def _urls() -> list[Get]:
@@ -117,6 +118,7 @@ def _urls() -> list[Get]:
     for tab in _portrait_tabs():
         urls.append(Get(f"/customers/{{P1}}/?tab={tab}"))
         urls.append(Get(f"/customers/{{P1}}/?tab={tab}", htmx=True))
+        urls.append(Get(f"/customers/{{P1}}/tabs/{tab}/", htmx=True))  # loaded when opened
     api = [
         "/api/v1/customers?page_size=100",
         f"/api/v1/customers?name={P1_NAME[:4]}",

@@ -91,7 +91,7 @@ def test_a_salesperson_opens_a_pool_customer_masked_with_claim_and_no_edit(poole
         assert label not in html, label
     # The follow-ups are the customer's history, read-only: no form to add one.
     assert "客户说下季度再联系" in html
-    assert 'data-testid="followup-form"' not in html
+    assert 'data-testid="followup-add"' not in html
     assert "暂无跟进记录" not in html
     # Where it is and where it came from.
     assert "客户公海" in html and "李业务" in html  # the pool, the previous owner (sales1)
@@ -130,7 +130,7 @@ def test_no_tab_shows_raw_contact_data_to_anybody(pooled, client_for, username):
 def test_admin_too_sees_it_read_only(pooled, client_for):
     html = page(client_for("admin"), pooled)
     assert f"/customers/{pooled.pk}/edit/" not in html
-    assert 'data-testid="followup-form"' not in html
+    assert 'data-testid="followup-add"' not in html
 
 
 def test_claiming_from_the_page(pooled, org, client_for):
@@ -203,7 +203,7 @@ def test_a_private_customer_page_is_unchanged_for_its_owner(org, make_customer, 
         f"/customers/{customer.pk}/delete/",
     ):
         assert url in html, url
-    assert "转入公海" in html and 'data-testid="followup-form"' in html
+    assert "转入公海" in html and 'data-testid="followup-add"' in html  # 跟进记录's 【添加】
     assert 'data-testid="pool-badge"' not in html and 'data-testid="claim"' not in html
     assert "?tab=attachments" in html
     # …and other salespeople still do not see it.

@@ -49,7 +49,8 @@ def test_batch_claim_from_the_page_lists_the_refusals(
     response = client_for("sales2").post("/pool/claim/", {"pk": [free.pk, taken.pk]})
     html = response.content.decode()
     assert "成功 <strong>1</strong> 条" in html and "未处理" in html
-    assert "已被他人领取" in html and f"<td>{taken.pk}</td>" in html
+    # the refused customer by its name, not its id (issue 14.5)
+    assert "已被他人领取" in html and f"<td>{taken.name}</td>" in html
     assert owners(free, taken) == ["sales2", "sales3"]
 
 
@@ -132,7 +133,7 @@ def test_transfer_is_two_steps_with_users_and_allocation(org, make_customer, cli
     [
         ([], "even", "请至少选择一名目标员工"),
         (["sales2"], "weird", "选择一个有效的选项。 weird 不在可用的选项中。"),
-        (["gone"], "even", "选择一个有效的选项。 {gone} 不在可用的选项中。"),
+        (["gone"], "even", "目标员工不能负责客户或不在您的管理范围内"),
     ],
 )
 def test_transfer_form_errors_change_nothing(

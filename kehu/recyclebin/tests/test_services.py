@@ -8,6 +8,7 @@ import pytest
 from django.core import serializers
 from django.core.management import call_command
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from kehu.audit.models import ChangeLog
@@ -300,6 +301,92 @@ def test_a_follow_up_comes_back_with_its_file(org, full_customer):
     restore(actor=org["sales1"], entry=entry_of("followups.followup", followup_pk))
     assert FollowUp.objects.filter(pk=followup_pk).exists()
     assert Attachment.objects.get(pk=attachment.pk).file.name == attachment.file.name
+
+
+def _times(customer) -> tuple:
+    customer.refresh_from_db()
+    return customer.last_followup_at, customer.next_followup_at
+
+
+def test_restoring_the_latest_follow_up_brings_its_times_back_to_the_customer(
+    org, make_customer, client_for
+):
+    """最后跟进 / 下次跟进 follow the follow-ups back (SPEC §5.1): deleting the latest one falls
+    back to the one before, restoring it from the 回收站 (through the page's 恢复) puts its
+    times back."""
+    customer = make_customer("sales1")
+    now = timezone.now()
+    older = followup_create(
+        actor=org["sales1"],
+        customer=customer,
+        data={
+            "content": "第一次拜访",
+            "followed_at": now - timedelta(days=10),
+            "next_followup_at": now - timedelta(days=3),
+        },
+    )
+    latest = followup_create(
+        actor=org["sales1"],
+        customer=customer,
+        data={
+            "content": "第二次拜访",
+            "followed_at": now - timedelta(days=2),
+            "next_followup_at": now + timedelta(days=5),
+        },
+    )
+    assert _times(customer) == (latest.followed_at, latest.next_followup_at)
+    latest_pk = latest.pk
+    followup_delete(actor=org["sales1"], followup=latest)
+    assert _times(customer) == (older.followed_at, older.next_followup_at)
+
+    entry = entry_of("followups.followup", latest_pk)
+    response = client_for("sales1").post(
+        reverse("recyclebin_restore", args=[entry.pk]), headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 204
+    assert _times(customer) == (latest.followed_at, latest.next_followup_at)
+    page = client_for("sales1").get(reverse("customer_detail", args=[customer.pk]))
+    shown = timezone.localtime(latest.next_followup_at).strftime("%Y-%m-%d %H:%M")
+    assert f'data-testid="next-followup">{shown}<' in page.content.decode()
+
+
+def test_restoring_an_older_follow_up_keeps_the_newer_times(org, make_customer):
+    customer = make_customer("sales1")
+    now = timezone.now()
+    older = followup_create(
+        actor=org["sales1"],
+        customer=customer,
+        data={"content": "旧的跟进", "followed_at": now - timedelta(days=10)},
+    )
+    older_pk = older.pk
+    followup_delete(actor=org["sales1"], followup=older)
+    assert _times(customer) == (None, None)
+    latest = followup_create(
+        actor=org["sales1"],
+        customer=customer,
+        data={
+            "content": "新的跟进",
+            "followed_at": now - timedelta(days=1),
+            "next_followup_at": now + timedelta(days=7),
+        },
+    )
+    restore(actor=org["sales1"], entry=entry_of("followups.followup", older_pk))
+    assert _times(customer) == (latest.followed_at, latest.next_followup_at)
+
+
+def test_restoring_the_only_follow_up_of_a_customer_sets_its_times(org, make_customer):
+    customer = make_customer("sales1")
+    followed = timezone.now() - timedelta(hours=3)
+    only = followup_create(
+        actor=org["sales1"],
+        customer=customer,
+        data={"content": "唯一的跟进", "followed_at": followed},
+    )
+    only_pk = only.pk
+    followup_delete(actor=org["sales1"], followup=only)
+    assert _times(customer) == (None, None)
+    restore(actor=org["sales1"], entry=entry_of("followups.followup", only_pk))
+    assert _times(customer) == (followed, None)
 
 
 def test_an_opportunity_comes_back_and_its_follow_ups_name_it_again(org, make_customer):

@@ -27,7 +27,7 @@ def test_add_an_opportunity_from_the_portrait(page, live_server, demo_users, log
     login(page, live_server, "sales1")
     page.goto(f"{live_server.url}/customers/{customer.pk}/?tab=opportunities")
     tab = page.locator(".nav-tabs .nav-link.active")
-    expect(tab).to_have_text("客户商机")
+    expect(tab).to_have_text("客户商机 0")  # the tab's row count on its label
     expect(page.locator("[data-testid=opportunities-table]")).to_contain_text("暂无商机")
 
     page.locator("[data-testid=opportunity-add]").click()

@@ -258,9 +258,9 @@ def test_a_followup_on_the_portrait_can_name_the_opportunity(org, deal, make_cus
         actor=org["sales1"], instance=None, data={"customer": other, "name": "别家的商机"}
     )
     client = client_for("sales1")
-    portrait = client.get(f"/customers/{customer.pk}/?tab=followups").content.decode()
-    assert "三台电动叉车" in portrait and "别家的商机" not in portrait  # only its own 商机
     url = f"/customers/{customer.pk}/followups/add/"
+    dialog = client.get(url).content.decode()  # 跟进记录's 【添加】 dialog
+    assert "三台电动叉车" in dialog and "别家的商机" not in dialog  # only its own 商机
     refused = client.post(url, {"content": "串单", "opportunity": elsewhere.pk})
     assert refused.status_code == 400  # the form comes back with the error
     assert "选择一个有效的选项" in refused.content.decode()  # another customer's 商机

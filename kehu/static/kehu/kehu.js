@@ -86,11 +86,67 @@
     });
   }
   document.addEventListener("DOMContentLoaded", function () { initPickers(document); });
+
+  // Sticky list columns (kehu-sticky: checkbox, 操作, name): each one's left offset is the
+  // width of those before it, measured once the table is laid out (CSS makes them sticky only
+  // on wide screens; on a phone the offsets are harmless).
+  function stickColumns(root) {
+    (root || document).querySelectorAll("table.datatable").forEach(function (table) {
+      const head = table.querySelectorAll("thead th.kehu-sticky");
+      let left = 0;
+      head.forEach(function (th, i) {
+        const index = th.cellIndex;
+        const last = i === head.length - 1;
+        table.querySelectorAll("tr").forEach(function (tr) {
+          const cell = tr.cells[index];
+          if (!cell || !cell.classList.contains("kehu-sticky")) return;
+          cell.style.left = left + "px";
+          cell.classList.toggle("kehu-sticky-last", last);
+        });
+        left += th.getBoundingClientRect().width;
+      });
+    });
+  }
+  window.kehuStickColumns = stickColumns;
+  document.addEventListener("DOMContentLoaded", function () { stickColumns(document); });
+  document.body.addEventListener("htmx:afterSettle", function (evt) { stickColumns(evt.detail.target); });
+  window.addEventListener("resize", function () { stickColumns(document); });
+
+  // hx-confirm in the app's own modal, not the browser's confirm() (批量删除 …): 确定 issues the
+  // request, whose answer (the batch result) replaces the question in the same modal.
+  document.body.addEventListener("htmx:confirm", function (evt) {
+    const question = evt.detail.question;
+    if (!question || !modal) return;
+    evt.preventDefault();
+    const danger = evt.detail.elt.dataset.confirmDanger === "1";
+    const box = document.getElementById("modal-content");
+    box.innerHTML =
+      '<div class="modal-status ' + (danger ? "bg-danger" : "bg-primary") + '"></div>' +
+      '<div class="modal-body text-center py-4">' +
+      '<i class="ti ti-alert-triangle fs-1 ' + (danger ? "text-danger" : "text-primary") + '"></i>' +
+      '<h3 data-testid="confirm-question"></h3></div>' +
+      '<div class="modal-footer"><div class="w-100"><div class="row">' +
+      '<div class="col"><button type="button" class="btn w-100" data-bs-dismiss="modal">取消</button></div>' +
+      '<div class="col"><button type="button" class="btn w-100 ' + (danger ? "btn-danger" : "btn-primary") +
+      '" data-testid="confirm-ok">确定</button></div></div></div></div>';
+    box.querySelector("h3").textContent = question;
+    const dialog = modalEl.querySelector(".modal-dialog");
+    dialog.classList.remove("modal-sm", "modal-lg", "modal-xl");
+    dialog.classList.add("modal-sm");
+    box.querySelector("[data-testid=confirm-ok]").addEventListener("click", function (click) {
+      click.currentTarget.disabled = true;
+      evt.detail.issueRequest(true);
+    });
+    modal.show();
+  });
 })();
 
 // Cascading 省/市/区 pickers over /api/v1/regions; choosing a division fills its centroid.
 (function () {
-  function fill(select, items, placeholder) {
+  function fill(select, items) {
+    // the select's own empty label (请选择 in forms, 全部 in search panels)
+    const first = select.querySelector('option[value=""]');
+    const placeholder = first ? first.textContent : "请选择";
     select.innerHTML = "";
     const empty = document.createElement("option");
     empty.value = ""; empty.textContent = placeholder;
@@ -123,16 +179,16 @@
     const city = form.querySelector('[data-region="city"]');
     const district = form.querySelector('[data-region="district"]');
     if (level === "province") {
-      fill(city, [], "---------"); fill(district, [], "---------");
+      fill(city, []); fill(district, []);
       if (el.value) load(el.value).then(function (items) {
         const cities = items.filter(function (r) { return r.level === 2; });
-        fill(city, cities, "---------");
+        fill(city, cities);
         // 直辖市 and 省直辖 counties hang directly under the province.
-        fill(district, items.filter(function (r) { return r.level === 3; }), "---------");
+        fill(district, items.filter(function (r) { return r.level === 3; }));
       });
     } else if (level === "city") {
-      fill(district, [], "---------");
-      if (el.value) load(el.value).then(function (items) { fill(district, items, "---------"); });
+      fill(district, []);
+      if (el.value) load(el.value).then(function (items) { fill(district, items); });
     }
     setCoords(form, el);
   });
@@ -145,8 +201,10 @@
     if (!window.TomSelect) return;
     (root || document).querySelectorAll("select[data-remote]:not(.tomselected)").forEach(function (el) {
       var label = el.dataset.labelField || "name";
+      // preload on focus: the first entries (e.g. employees) show before anything is typed
       new TomSelect(el, {
-        valueField: "id", labelField: label, searchField: [label], maxOptions: 50, preload: false,
+        valueField: "id", labelField: label, searchField: [label], maxOptions: 50, preload: "focus",
+        shouldLoad: function () { return true; },
         load: function (query, callback) {
           fetch(el.dataset.remote + "?page_size=50&q=" + encodeURIComponent(query), { credentials: "same-origin" })
             .then(function (r) { return r.json(); })

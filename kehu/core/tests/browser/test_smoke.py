@@ -35,10 +35,10 @@ def test_admin_dashboard(page, live_server, demo_users, login, screenshot):
     expect(nav.get_by_text("通知代办", exact=True)).to_be_visible()
     expect(nav.locator("[data-todo-badge]")).to_be_visible()
     expect(nav.locator("[data-todo-badge]")).to_have_text(re.compile(r"^\s*\d+\s*$"))
-    # 我的销售漏斗 is drawn by ECharts (a canvas inside the chart box), next to its figures.
-    expect(page.locator("#funnel-chart canvas")).to_have_count(1)
-    expect(page.locator("#funnel-chart[data-rendered='1']")).to_have_count(1)  # drawn
-    expect(page.locator("[data-testid=funnel-table]")).to_contain_text("我的客户")
+    # 我的商机 is drawn by ECharts (a canvas inside the chart box), next to its figures.
+    expect(page.locator("#chart-opportunities canvas")).to_have_count(1)
+    expect(page.locator("#chart-opportunities[data-rendered='1']")).to_have_count(1)  # drawn
+    expect(page.locator("[data-testid=mine-receivables]")).to_contain_text("待收款合计")
     expect(page.locator("[data-testid=dashboard-today]")).to_be_visible()
     screenshot(page, "smoke-dashboard-desktop")
 
@@ -73,7 +73,7 @@ def test_department_modal_add_and_refused_delete(page, live_server, demo_users, 
 
     # 销售部 has members (manager1) and sub-departments: the service refuses to delete it.
     sales_row = rows.filter(
-        has=page.locator("td:nth-child(2)", has_text=re.compile(r"^\s*销售部\s*$"))
+        has=page.locator("td.kehu-col-name", has_text=re.compile(r"^\s*销售部\s*$"))
     )
     expect(sales_row).to_have_count(1)
     sales_row.get_by_role("link", name="删除").click()

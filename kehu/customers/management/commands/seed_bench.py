@@ -28,6 +28,7 @@ customers are appended.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import random
 import time
 from datetime import date, timedelta
@@ -104,6 +105,12 @@ NAME_SUFFIXES = ["有限公司"] * 6 + [
     "贸易商行",
     "集团有限公司",
 ]
+# Trades of a forklift dealer's customers beyond the demo's, rarer ones last (Zipf-weighted).
+MORE_TRADES = ["贸易", "科技", "制造", "电器", "汽配", "包装", "印刷", "家具", "叉车", "起重"]
+# Latin brand parts (字号 like "ABC物流"), ~3 % of the names: mixed Latin letters in searches.
+LATIN_BRANDS = ["ABC", "JK", "Hi-Tech", "TCL", "SKF", "Jungheinrich", "Linde", "KION", "HL"]
+# Surnames by their real frequency (王 7.1 %, 李 7.0 %, 张 6.7 %, … 高 1.3 %: the order of SURNAMES).
+SURNAME_WEIGHTS = [71, 70, 67, 54, 45, 31, 22, 21, 20, 19, 18, 15, 14, 14, 14, 14, 13, 12, 12, 12]
 POSITIONS = ["总经理", "采购经理", "设备主管", "仓库主管", "财务", "厂长", "行政", "车队队长"]
 MAIL_DOMAINS = ["163.com", "qq.com", "126.com", "sina.com", "foxmail.com"]
 TWO_YEARS = 730
@@ -168,6 +175,11 @@ def _uscc(n: int, region: str) -> str:
         chars.append(USCC_CHARSET[digit])
     body = "91" + region + "".join(chars)
     return body + uscc_check_digit(body)
+
+
+def _zipf_cum(n: int) -> list[float]:
+    """Cumulative weights 1/rank for ``n`` choices, in their order (for ``random.choices``)."""
+    return list(itertools.accumulate(1 / rank for rank in range(1, n + 1)))
 
 
 @contextlib.contextmanager
@@ -409,6 +421,13 @@ class Command(BaseCommand):
             if home is not None and home.name.removesuffix("市") in self.places_by_city:
                 self.places_by_city[home.name.removesuffix("市")].append(place)
         self.brands = [a + b for a in BRAND_CHARS for b in BRAND_CHARS if a != b]
+        # Realistic word frequencies: a few cities, brands and trades are frequent, most rare
+        # (Zipf, weight 1/rank), as company-name parts are in a real register.
+        self.city_cum = _zipf_cum(len(self.cities))
+        self.brand_cum = _zipf_cum(len(self.brands))
+        self.trades = TRADES + MORE_TRADES
+        self.trade_cum = _zipf_cum(len(self.trades))
+        self.surname_cum = list(itertools.accumulate(SURNAME_WEIGHTS[: len(SURNAMES)]))
 
     @staticmethod
     def default_pool_id() -> int | None:
@@ -449,19 +468,29 @@ class Command(BaseCommand):
         for chunk_start in range(0, n, CHUNK):
             size = min(CHUNK, n - chunk_start)
             drawn_owners = choices(self.owner_ids, cum_weights=self.owner_cum, k=size)
+            drawn_cities = choices(self.cities, cum_weights=self.city_cum, k=size)
+            drawn_brands = choices(self.brands, cum_weights=self.brand_cum, k=size)
+            drawn_trades = choices(self.trades, cum_weights=self.trade_cum, k=size)
+            drawn_surnames = choices(SURNAMES, cum_weights=self.surname_cum, k=size)
             c_dicts, k_rows, t_rows, s_rows = [], [], [], []
             for j in range(size):
                 cid = start_id + chunk_start + j
-                city_name = rng.choice(self.cities)
-                brand = rng.choice(WORDS) if random_() < 0.5 else rng.choice(self.brands)
+                city_name = drawn_cities[j]
+                draw = random_()
+                if draw < 0.03:
+                    brand = rng.choice(LATIN_BRANDS)
+                elif draw < 0.5:
+                    brand = rng.choice(WORDS)
+                else:
+                    brand = drawn_brands[j]
                 prefix = city_name if random_() < 0.9 else ""
-                name = f"{prefix}{brand}{rng.choice(TRADES)}{rng.choice(NAME_SUFFIXES)}"
+                name = f"{prefix}{brand}{drawn_trades[j]}{rng.choice(NAME_SUFFIXES)}"
                 places = self.places_by_city[city_name] if random_() < 0.9 else None
                 province, city, district, lon, lat = rng.choice(places or self.places)
                 created = now - timedelta(days=TWO_YEARS * random_() ** 1.3)
                 owner = drawn_owners[j]
                 in_pool = random_() < 0.2
-                contact_name = rng.choice(SURNAMES) + rng.choice(GIVEN)
+                contact_name = drawn_surnames[j] + rng.choice(GIVEN)
                 phone = self.phone(city_name)
                 row = dict(defaults)
                 row.update(
