@@ -58,7 +58,7 @@ from .models import (
     ServiceStatus,
     Vehicle,
 )
-from .services import COUNTED_STATES, lock_order, order_paid
+from .services import COUNTED_STATES, lock_order, order_paid, payable_order
 from .tables import (
     MaintenanceOrderTable,
     OnAccountOrderTable,
@@ -655,22 +655,7 @@ class OnAccountOrderType(DocumentType):
             message = "请选择待支付的维修订单或保养订单（只选一个）"
             raise ApplicationError(message, errors={"repair_order": [message]})
         key = named[0]
-        model, label = (
-            (RepairOrder, "维修订单") if key == "repair_order" else (MaintenanceOrder, "保养订单")
-        )
-        from kehu.core.errors import FieldError
-
-        try:
-            order = _visible(model, actor, data.get(key), label)
-        except FieldError as exc:
-            raise ApplicationError(str(exc), errors={key: [str(exc)]}) from exc
-        order = lock_order(model, order.pk)
-        if order.status != ServiceStatus.AWAITING_PAYMENT:
-            message = (
-                f"{label}「{order.number}」状态为「{order.get_status_display()}」，"
-                "验收后（待支付）才能挂账"
-            )
-            raise ApplicationError(message, errors={key: [message]})
+        order = payable_order(actor, key, data.get(key), doing="挂账")
         return key, order
 
     def customer_for(self, *, actor, data):

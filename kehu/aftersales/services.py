@@ -217,3 +217,29 @@ def vehicles_from_contract(*, actor, contract, units: list[dict] | None = None) 
             Vehicle.objects.filter(pk=vehicle.pk).update(contract_item=item)
             made.append(vehicle)
         return made
+
+
+def payable_order(actor, key: str, value, *, doing: str):
+    """The service order a 回款 or 挂账订单 names (``key`` repair_order / maintenance_order):
+    visible to ``actor``, its row locked, awaiting payment (待支付) — else a Chinese error on
+    that field. ``doing`` ends the state refusal: "登记回款", "挂账"."""
+    from kehu.core.errors import ApplicationError, FieldError
+    from kehu.documents.fields import visible_document
+
+    from .models import ServiceStatus
+
+    model, label = (
+        (RepairOrder, "维修订单") if key == "repair_order" else (MaintenanceOrder, "保养订单")
+    )
+    try:
+        order = visible_document(model, actor, value, label)
+    except FieldError as exc:
+        raise ApplicationError(str(exc), errors={key: [str(exc)]}) from exc
+    order = lock_order(model, order.pk)
+    if order.status != ServiceStatus.AWAITING_PAYMENT:
+        message = (
+            f"{label}「{order.number}」状态为「{order.get_status_display()}」，"
+            f"验收后（待支付）才能{doing}"
+        )
+        raise ApplicationError(message, errors={key: [message]})
+    return order

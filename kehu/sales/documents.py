@@ -665,12 +665,6 @@ def _contract_for(actor, data, *, approved: bool):
     return contract
 
 
-SERVICE_TARGETS = (
-    ("repair_order", "repairorder", "维修订单"),
-    ("maintenance_order", "maintenanceorder", "保养订单"),
-)
-
-
 def _payment_target(actor, data):
     """What a new payment pays, locked: an approved contract, or a repair / maintenance order
     awaiting payment (待支付) — exactly one of them, visible to ``actor``. Concurrent payments
@@ -682,24 +676,9 @@ def _payment_target(actor, data):
     if named[0] == "contract":
         contract = _contract_for(actor, data, approved=True)
         return Contract.objects.select_for_update().get(pk=contract.pk)
-    from kehu.aftersales.models import ServiceStatus
-    from kehu.aftersales.services import lock_order
-    from kehu.documents.types import registry
+    from kehu.aftersales.services import payable_order
 
-    key, type_key, label = next(t for t in SERVICE_TARGETS if t[0] == named[0])
-    model = registry[type_key].model
-    try:
-        order = _visible(model, actor, data.get(key), label)
-    except FieldError as exc:
-        raise ApplicationError(str(exc), errors={key: [str(exc)]}) from exc
-    order = lock_order(model, order.pk)
-    if order.status != ServiceStatus.AWAITING_PAYMENT:
-        message = (
-            f"{label}「{order.number}」状态为「{order.get_status_display()}」，"
-            "验收后（待支付）才能登记回款"
-        )
-        raise ApplicationError(message, errors={key: [message]})
-    return order
+    return payable_order(actor, named[0], data.get(named[0]), doing="登记回款")
 
 
 def _target_room(target, instance) -> tuple[Decimal, Decimal]:
