@@ -16,7 +16,7 @@ from kehu.customers.schemas import ErrorOut
 from kehu.org.authz import authorize
 
 from . import services
-from .models import ImportJob
+from .models import ImportJob, ImportStatus
 from .spreadsheets import template_workbook
 from .views import XLSX, export_response
 
@@ -26,7 +26,13 @@ ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
 
 class ImportJobOut(Schema):
     id: int
-    status: str
+    status: str = Field(
+        description="preview|running|finished|failed (SPEC §10.1); while the worker still "
+        "checks the file the status is preview with preview_ready false"
+    )
+    preview_ready: bool = Field(
+        description="false while the rows are being checked and counted in the background"
+    )
     original_name: str
     target: str
     allocation: str
@@ -52,6 +58,15 @@ class ImportJobOut(Schema):
     failed: int
     message: str
     resumable: bool
+
+    @staticmethod
+    def resolve_status(job) -> str:
+        # 检查中 is the preview not ready yet: the API's states are SPEC §10.1's four
+        return "preview" if job.status == ImportStatus.PREVIEWING else job.status
+
+    @staticmethod
+    def resolve_preview_ready(job) -> bool:
+        return job.status != ImportStatus.PREVIEWING
 
 
 def _xlsx(content: bytes, filename: str) -> HttpResponse:
@@ -81,9 +96,9 @@ def create_import(
     on_duplicate: Form[str] = "skip",
 ):
     """Upload: the file's size and structure are checked here (400 with the reason); its rows are
-    checked and counted in the background — `status` is `previewing` until the preview (valid,
-    invalid and duplicate counts) is ready (`preview`) or the file is refused (`failed`, with
-    `message`). Poll `GET /api/v1/customers/imports/{id}`.
+    checked and counted in the background — `status` is `preview` with `preview_ready` false
+    until the preview (valid, invalid and duplicate counts) is ready (`preview_ready` true) or
+    the file is refused (`failed`, with `message`). Poll `GET /api/v1/customers/imports/{id}`.
 
     `user_ids`: repeat the field or give comma-separated ids."""
     authorize(request.user, "import", Customer)
@@ -122,7 +137,7 @@ def confirm_import(request, job_id: int):
 
 @router.get("/customers/imports/{int:job_id}", response={200: ImportJobOut, **ERRORS})
 def get_import(request, job_id: int):
-    """Progress: `status` previewing|preview|running|finished|failed and the row counters;
+    """Progress: `status` preview|running|finished|failed (`preview_ready`) and the row counters;
     `message` says why a file was refused or a run stopped (with the row number)."""
     return _job(request, job_id)
 

@@ -49,12 +49,11 @@ class ImportStartView(generic.KehuViewMixin, View):
     permission_required = "customers.import_customer"
 
     def get(self, request):
-        initial = {"target": request.GET.get("target", "users"), "users": [request.user]}
-        return render(
-            request,
-            "imports/import_start.html",
-            {"title": "导入客户", "form": ImportForm(initial=initial, user=request.user)},
-        )
+        initial = {"target": request.GET.get("target", "users")}
+        form = ImportForm(initial=initial, user=request.user)
+        if form.fields["users"].queryset.filter(pk=request.user.pk).exists():
+            form.initial["users"] = [request.user]  # the importer, when they can own customers
+        return render(request, "imports/import_start.html", {"title": "导入客户", "form": form})
 
     def post(self, request):
         form = ImportForm(request.POST, request.FILES, user=request.user)

@@ -102,8 +102,7 @@ def test_import_to_two_employees_with_preview_progress_and_error_report(
     page.locator("input[name=file]").set_input_files(filled)
     page.get_by_label("员工", exact=True).check()
     users = picker_of(page, "users")
-    # The importing user is preselected; this import is for two salespeople instead.
-    users.locator(".ts-control .item", has_text="系统管理员").locator(".remove").click()
+    # 归属员工 offers who can own customers: the importing 系统管理员 is not preselected
     expect(users.locator(".ts-control .item")).to_have_count(0)
     pick(page, "users", "李业务")
     pick(page, "users", "张业务")

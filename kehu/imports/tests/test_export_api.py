@@ -58,9 +58,10 @@ def test_export_then_reimport_round_trips(
             },
         )
     assert response.status_code == 201, response.content
-    assert response.json()["status"] == "previewing"  # the preview is the worker's
+    # the preview is the worker's: SPEC's status preview, not ready until it has counted
+    assert (response.json()["status"], response.json()["preview_ready"]) == ("preview", False)
     job = api.get(f"/api/v1/customers/imports/{response.json()['id']}").json()
-    assert (job["status"], job["valid"]) == ("preview", 1)
+    assert (job["status"], job["preview_ready"], job["valid"]) == ("preview", True, 1)
     with django_capture_on_commit_callbacks(execute=True):
         confirmed = api.post(f"/api/v1/customers/imports/{job['id']}/confirm")
     assert confirmed.status_code == 200
