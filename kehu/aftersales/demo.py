@@ -99,9 +99,12 @@ def seed(users) -> None:
     for key, rows in (("repairorder", REPAIRS), ("maintenanceorder", MAINTENANCES)):
         for row in rows:
             _order(key, sample, vehicles, users, *row)
+    from django.db import transaction
+
     from .services import refresh_vehicles
 
-    refresh_vehicles([v.pk for v in vehicles])  # after the backdating below
+    with transaction.atomic():  # it locks the vehicles' rows (callers may run in autocommit)
+        refresh_vehicles([v.pk for v in vehicles])  # after the backdating below
 
 
 def _share_with_service(customer, users) -> None:
