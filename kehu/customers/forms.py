@@ -177,9 +177,18 @@ class ShareForm(KehuForm):
     users = forms.ModelMultipleChoiceField(
         label="分享给",
         required=False,
-        queryset=User.objects.filter(is_active=True),
+        queryset=User.objects.none(),
         widget=forms.SelectMultiple(attrs={"data-picker": "1", "col": "col-12"}),
     )
+
+    def __init__(self, *args, customer=None, **kwargs):
+        from kehu.org.selectors import customer_share_candidates
+
+        super().__init__(*args, **kwargs)
+        users = customer_share_candidates()
+        if customer is not None and customer.owner_id:
+            users = users.exclude(pk=customer.owner_id)
+        self.fields["users"].queryset = users
 
 
 MAX_ID = 2**63 - 1

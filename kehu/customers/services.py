@@ -386,6 +386,15 @@ def customer_share(*, actor: User, customer: Customer, user_ids: list[int]) -> l
         raise ApplicationError(
             "不能分享给客户的负责人", errors={"user_ids": ["不能分享给客户的负责人"]}
         )
+    from kehu.org.selectors import customer_share_candidates
+
+    pointless = set(wanted) - set(
+        customer_share_candidates().filter(pk__in=wanted).values_list("pk", flat=True)
+    )
+    if pointless:
+        names = "、".join(u.display_name for u in users if u.pk in pointless)
+        message = f"{names} 已能查看全部客户或无权查看客户，无需分享"
+        raise ApplicationError(message, errors={"user_ids": [message]})
     before = sorted(customer.shares.values_list("user_id", flat=True))
     customer.shares.exclude(user_id__in=wanted).delete()
     existing = set(customer.shares.values_list("user_id", flat=True))

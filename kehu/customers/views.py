@@ -353,14 +353,16 @@ class CustomerShareView(generic.KehuViewMixin, View):
 
     def get(self, request, pk):
         customer = self.get_customer(request, pk)
-        form = forms.ShareForm(initial={"users": selectors.shared_users(customer)})
+        form = forms.ShareForm(
+            initial={"users": selectors.shared_users(customer)}, customer=customer
+        )
         return render(
             request, "customers/htmx/share_modal.html", {"form": form, "customer": customer}
         )
 
     def post(self, request, pk):
         customer = self.get_customer(request, pk)
-        form = forms.ShareForm(request.POST)
+        form = forms.ShareForm(request.POST, customer=customer)
         error, status = "", 400
         if form.is_valid():
             try:

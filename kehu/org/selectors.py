@@ -71,6 +71,27 @@ def customer_owner_candidates(*, actor: User | None = None) -> QuerySet[User]:
     return qs.order_by("id")
 
 
+def customer_share_candidates() -> QuerySet[User]:
+    """Who a customer can be shared with (分享, read access): active colleagues who may view
+    customers but do not already see every customer — 业务员, 销售经理, 售后 (whose own scope
+    is themselves: sharing is how a salesperson hands a customer to the after-sales team), not
+    系统管理员 or 财务 (scope 全部: a share would change nothing). Not narrowed to the actor's
+    scope: a salesperson's scope is himself, and sharing reaches colleagues beyond it."""
+    from .models import DataScope
+
+    viewers = Role.objects.filter(
+        permissions__content_type__app_label="customers",
+        permissions__codename="view_customer",
+    )
+    sees_all = Role.objects.filter(data_scope=DataScope.ALL) | Role.objects.filter(is_admin=True)
+    return (
+        User.objects.filter(is_active=True, is_superuser=False, roles__in=viewers)
+        .exclude(roles__in=sees_all)
+        .distinct()
+        .order_by("id")
+    )
+
+
 def with_can_own_customers(queryset: QuerySet[User]) -> QuerySet[User]:
     """``queryset`` annotated with ``can_own_customers`` (same rule, no extra query)."""
     from django.db.models import Exists, OuterRef

@@ -61,6 +61,14 @@ def scroll_table_to_end(page) -> None:
     page.wait_for_timeout(50)
 
 
+def toolbar_on_one_line(page) -> bool:
+    """On a phone the list's toolbar (添加 … 搜索) is a single row of buttons."""
+    tops = page.locator("[data-testid=list-toolbar] .btn:visible").evaluate_all(
+        "els => els.map(e => Math.round(e.getBoundingClientRect().top))"
+    )
+    return len(tops) >= 4 and max(tops) - min(tops) <= 2
+
+
 def first_row(page):
     return page.locator("#object-list tbody tr").first
 
@@ -108,6 +116,9 @@ def test_customer_list_actions_and_name_on_screen(page, live_server, demo_users,
     assert visible_in(page, row.get_by_role("link", name="编辑", exact=True))
     expect(page.locator("[data-testid=add-button]")).to_be_in_viewport()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert toolbar_on_one_line(page)
+    # the icon-only buttons keep their names (screen readers, tests, the tooltip)
+    expect(page.get_by_role("button", name="搜索")).to_be_visible()
     screenshot(page, "list-customers-390")
 
 
@@ -142,6 +153,7 @@ def test_pool_list_claim_and_transfer_top_left(page, live_server, demo_users, lo
     row = first_row(page)
     assert visible_in(page, row.get_by_role("button", name="领取", exact=True))
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert toolbar_on_one_line(page)
     screenshot(page, "list-pool-390")
 
 
@@ -222,3 +234,38 @@ def test_batch_delete_asks_in_a_styled_modal_and_names_refusals(
     assert dialogs == []  # never the browser's confirm()
     assert not Customer.objects.filter(pk=free.pk).exists()
     assert Customer.objects.filter(pk=owed.pk).exists()
+
+
+def test_owner_and_creator_pickers_show_the_first_users_before_typing(
+    page, live_server, demo_users, login, screenshot
+):
+    """负责人 / 创建人 in the search panel (issue 14.3): focusing the picker lists the first
+    employees at once; typing narrows them; the choice filters the list."""
+    make_customers(demo_users["sales1"], 2, "漳州")
+    make_customers(demo_users["sales2"], 1, "龙岩")
+    page.set_viewport_size(WIDE)
+    login(page, live_server, "admin")
+    page.goto(f"{live_server.url}/customers/")
+    page.get_by_role("button", name="搜索").click()
+    panel = page.locator("#search-panel")
+    expect(panel).to_be_visible()
+    for field in ("owner", "creator"):
+        wrapper = panel.locator(f"#id_{field} + .ts-wrapper, #id_{field}-ts-control").first
+        wrapper.click()
+        dropdown = panel.locator(f"#id_{field}-ts-dropdown")
+        expect(dropdown.locator(".option").first).to_be_visible()
+        names = dropdown.locator(".option").all_inner_texts()
+        # nothing typed, yet every demo employee is there (fewer than the first 50)
+        for username in ("sales1", "sales2", "manager1", "service1"):
+            assert demo_users[username].display_name in names, (field, names)
+        page.keyboard.press("Escape")
+    owner = panel.locator("#id_owner + .ts-wrapper").first
+    owner.click()
+    page.keyboard.type(demo_users["sales2"].display_name)
+    dropdown = panel.locator("#id_owner-ts-dropdown")
+    expect(dropdown.locator(".option")).to_have_count(1)
+    screenshot(page, "picker-owner-preload-1440")
+    dropdown.locator(".option").first.click()
+    panel.get_by_role("button", name="搜索", exact=True).click()
+    expect(page.locator("#object-list tbody tr")).to_have_count(1)
+    expect(page.locator("#object-list tbody tr").first).to_contain_text("龙岩00叉车租赁有限公司")

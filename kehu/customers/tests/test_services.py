@@ -199,6 +199,27 @@ def test_share_rules(org, make_customer):
     assert not customer.shares.exists()
 
 
+def test_share_only_with_colleagues_a_share_gives_something(org, make_customer):
+    """系统管理员 and 财务 see every customer already: sharing with them is refused (by name),
+    and the share list stays as it was; 业务员 and 售后 can be shared with (issue 14.4)."""
+    customer = make_customer("sales1")
+    customer_share(actor=org["sales1"], customer=customer, user_ids=[org["sales2"].pk])
+    for who in ("admin", "finance1"):
+        with pytest.raises(ApplicationError, match=org[who].display_name) as refused:
+            customer_share(
+                actor=org["sales1"], customer=customer, user_ids=[org["sales3"].pk, org[who].pk]
+            )
+        assert "无需分享" in refused.value.message
+        assert list(customer.shares.values_list("user__username", flat=True)) == ["sales2"]
+    customer_share(
+        actor=org["sales1"], customer=customer, user_ids=[org["sales2"].pk, org["service1"].pk]
+    )
+    assert sorted(customer.shares.values_list("user__username", flat=True)) == [
+        "sales2",
+        "service1",
+    ]
+
+
 def test_attachments_checked_and_stored_under_random_names(org, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     ok = SimpleUploadedFile("../../合同 扫描.pdf", b"%PDF-1.4 test", content_type="application/pdf")

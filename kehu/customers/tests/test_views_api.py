@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -244,6 +245,20 @@ def test_share_api_and_tabs(org, make_customer, client_for):
         client_for("sales3"), f"/api/v1/customers/{customer.pk}/share", {"user_ids": []}
     )
     assert refused.status_code == 403
+
+
+def test_share_dialog_offers_only_colleagues_a_share_gives_something(
+    org, make_customer, client_for
+):
+    """The 分享 dialog's picker: 业务员, 销售经理 and 售后 (not the customer's owner), never
+    系统管理员 or 财务, who see every customer already (issue 14.4)."""
+    customer = make_customer("sales1")
+    html = client_for("sales1").get(f"/customers/{customer.pk}/share/").content.decode()
+    offered = set(re.findall(r'<option value="(\d+)"', html))
+    expected = {str(org[u].pk) for u in ("sales2", "sales3", "manager1", "service1")}
+    assert expected <= offered
+    for who in ("sales1", "admin", "finance1"):
+        assert str(org[who].pk) not in offered, who
 
 
 def test_attachment_download_only_for_viewers(org, client_for, settings, tmp_path):
