@@ -773,7 +773,7 @@ def cancel_on_account(*, actor, doc, reason: str):
     from kehu.audit.models import Action
     from kehu.audit.services import record_change
     from kehu.core.errors import Conflict
-    from kehu.documents.approval import _comment
+    from kehu.documents.approval import clean_comment
     from kehu.org.authz import authorize
 
     with transaction.atomic():
@@ -783,7 +783,7 @@ def cancel_on_account(*, actor, doc, reason: str):
             raise Conflict(
                 f"挂账订单「{doc.number}」{doc.get_status_display()}，不能取消", code="wrong_state"
             )
-        reason = _comment(reason, required=True, what="取消原因")
+        reason = clean_comment(reason, required=True, what="取消原因")
         before = doc.approval_status
         doc.approval_status, doc.voided_at, doc.void_reason = "void", timezone.now(), reason
         doc.save(update_fields=["approval_status", "voided_at", "void_reason", "updated_at"])

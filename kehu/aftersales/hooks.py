@@ -201,8 +201,7 @@ def open_service_order_exemption(customers) -> set[int]:
     """有未完成售后订单的客户不回收: a customer with a repair or maintenance order still open
     (待派工 … 待支付) is being served — not returned to the pool automatically while it is,
     where its pool says so (公海规则)."""
-    from kehu.customers.models import Customer
-    from kehu.pool.rules import pool_for_department
+    from kehu.pool.rules import kept_by_pool_switch
 
     from .models import MaintenanceOrder, RepairOrder
 
@@ -214,12 +213,7 @@ def open_service_order_exemption(customers) -> set[int]:
             .values_list("customer_id", flat=True)
             .distinct()
         )
-    kept: set[int] = set()
-    for customer in Customer.objects.filter(pk__in=found).select_related("owner"):
-        department = customer.owner.department_id if customer.owner else None
-        if pool_for_department(department).exempt_open_service_orders:
-            kept.add(customer.pk)
-    return kept
+    return kept_by_pool_switch(found, "exempt_open_service_orders")
 
 
 return_exemptions.append(open_service_order_exemption)

@@ -221,7 +221,9 @@ def _record(decl, doc, actor, action: str, comment: str, *, before: str) -> None
     )
 
 
-def _comment(comment: str | None, *, required: bool, what: str) -> str:
+def clean_comment(comment: str | None, *, required: bool, what: str) -> str:
+    """An approval comment or reason as stored: control characters dropped, trimmed, required
+    when ``required`` ("请填写{what}"), at most 200 characters."""
     from kehu.customers.validation import CONTROL_CHARACTERS
 
     text = CONTROL_CHARACTERS.sub("", comment or "").strip()
@@ -248,7 +250,7 @@ def submit(decl: DocumentType, *, actor, doc, comment: str = ""):
     authorize(actor, "change", doc, message=f"只有客户的负责人、其上级或管理员可以提交{decl.label}")
     if doc.approval_status not in EDITABLE_STATES:
         raise _state_error(decl, doc, "提交审批")
-    comment = _comment(comment, required=False, what="说明")
+    comment = clean_comment(comment, required=False, what="说明")
     reason = decl.submit_refusal(doc)
     if reason:
         raise ApplicationError(reason, code="refused")
@@ -295,7 +297,7 @@ def _check_approver(decl, actor, doc) -> None:
 def approve(decl: DocumentType, *, actor, doc, comment: str = ""):
     doc = _lock(decl, doc)
     _check_approver(decl, actor, doc)
-    comment = _comment(comment, required=False, what="审批意见")
+    comment = clean_comment(comment, required=False, what="审批意见")
     steps = flow(decl.key)
     if doc.approval_step + 1 < len(steps):
         _record(decl, doc, actor, ApprovalAction.APPROVE, comment, before=ApprovalStatus.PENDING)
@@ -318,7 +320,7 @@ def approve(decl: DocumentType, *, actor, doc, comment: str = ""):
 def reject(decl: DocumentType, *, actor, doc, comment: str = ""):
     doc = _lock(decl, doc)
     _check_approver(decl, actor, doc)
-    comment = _comment(comment, required=True, what="驳回原因")
+    comment = clean_comment(comment, required=True, what="驳回原因")
     doc.approval_status = ApprovalStatus.REJECTED
     doc.save(update_fields=["approval_status", "updated_at"])
     _record(decl, doc, actor, ApprovalAction.REJECT, comment, before=ApprovalStatus.PENDING)
@@ -331,7 +333,7 @@ def void(decl: DocumentType, *, actor, doc, reason: str = ""):
     authorize(actor, "void", doc, message=f"没有作废{decl.label}的权限")
     if doc.approval_status != ApprovalStatus.APPROVED:
         raise _state_error(decl, doc, "作废")
-    reason = _comment(reason, required=True, what="作废原因")
+    reason = clean_comment(reason, required=True, what="作废原因")
     refusal = decl.void_refusal(doc)
     if refusal:
         raise ApplicationError(refusal, code="refused", status=409)

@@ -315,6 +315,22 @@ def days_left(due: datetime | None, now: datetime | None = None) -> int | None:
     return (timezone.localtime(due).date() - timezone.localtime(now).date()).days
 
 
+def kept_by_pool_switch(customer_ids, switch: str) -> set[int]:
+    """Of ``customer_ids``, those whose owner's pool (公海规则) has the exemption ``switch`` on
+    (e.g. ``exempt_open_opportunity``): the second half of every registered exemption."""
+    from kehu.customers.models import Customer
+
+    pools: dict[int | None, Pool] = {}
+    kept: set[int] = set()
+    for customer in Customer.objects.filter(pk__in=customer_ids).select_related("owner"):
+        department = customer.owner.department_id if customer.owner else None
+        if department not in pools:
+            pools[department] = pool_for_department(department)
+        if getattr(pools[department], switch):
+            kept.add(customer.pk)
+    return kept
+
+
 def exempt_ids(queryset) -> set[int]:
     """Customers that registered exemptions keep (open opportunities, open service orders)."""
     ids: set[int] = set()

@@ -30,20 +30,14 @@ def customers_with_opportunities(customers) -> dict[int, str]:
 
 def open_opportunity_exemption(customers) -> set[int]:
     """有进行中商机的客户不回收: customers with an open 商机, where their pool says so."""
-    from kehu.customers.models import Customer
-    from kehu.pool.rules import pool_for_department
+    from kehu.pool.rules import kept_by_pool_switch
 
     with_open = set(
         Opportunity.objects.filter(
             customer__in=customers, status=OpportunityStatus.OPEN
         ).values_list("customer_id", flat=True)
     )
-    kept: set[int] = set()
-    for customer in Customer.objects.filter(pk__in=with_open).select_related("owner"):
-        department = customer.owner.department_id if customer.owner else None
-        if pool_for_department(department).exempt_open_opportunity:
-            kept.add(customer.pk)
-    return kept
+    return kept_by_pool_switch(with_open, "exempt_open_opportunity")
 
 
 return_exemptions.append(open_opportunity_exemption)
