@@ -336,14 +336,7 @@ def transition(
         refresh_vehicles([order.vehicle_id])
     if target in (S.COMPLETED, S.CANCELLED):
         _refresh_pool_countdown(order)
-    record_change(
-        actor=actor,
-        action=Action.UPDATE,
-        obj=order,
-        before=before,
-        after=snapshot(order, LOGGED_FIELDS),
-        message=message,
-    )
+    _log_step(actor, order, before, message)
     return order
 
 
@@ -384,6 +377,11 @@ def settle(model, order_id: int, *, actor) -> None:
         return
     order.save(update_fields=["status", "completed_at", "updated_at"])
     _refresh_pool_countdown(order)
+    _log_step(actor, order, before, message)
+
+
+def _log_step(actor, order, before: dict, message: str) -> None:
+    """The order's change log entry of a step (by hand or settled by a payment's approval)."""
     record_change(
         actor=actor,
         action=Action.UPDATE,
