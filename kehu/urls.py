@@ -7,7 +7,7 @@ from kehu.audit.views import ChangeLogListView
 from kehu.basics.urls import product_urlpatterns
 from kehu.core.views import ListColumnsView
 from kehu.core.views_jobs import BatchJobView
-from kehu.core.views_pages import DashboardView, SettingsView
+from kehu.core.views_pages import DashboardView, SettingsView, TodoCountView
 from kehu.org.forms_auth import LoginForm
 
 
@@ -28,6 +28,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     re_path(r"^api/", api_not_found),
     path("", DashboardView.as_view(), name="dashboard"),
+    path("todo/count/", TodoCountView.as_view(), name="todo_count"),
     path("settings/", SettingsView.as_view(), name="settings"),
     path("settings/", include("kehu.org.urls")),
     path("settings/", include("kehu.basics.urls")),

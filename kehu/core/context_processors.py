@@ -59,16 +59,19 @@ def _url(name: str) -> str | None:
 
 
 def todo_count(user) -> int:
-    """Badge count; the follow-ups issue plugs the real cheap query in here."""
+    """The 通知代办 badge's count: the sum of the registered counters (follow-ups due, documents
+    waiting, plans due, maintenance due …), each capped at 100 rows on PostgreSQL. Pages do not
+    compute it: the badge loads from ``/todo/count/`` once the page is there."""
     from kehu.core.registry import todo_counters
 
     return sum(counter(user) for counter in todo_counters)
 
 
 def navigation(request):
-    """The sidebar and the badge. Built once per request (django-tables2 renders its table with
-    the request too, which runs the context processors again), and the badge's count only when
-    a template shows it (HTMX fragments do not)."""
+    """The sidebar and the badge's URL. Built once per request (django-tables2 renders its table
+    with the request too, which runs the context processors again). ``todo_count`` stays
+    available, lazily, to a page that shows it in its body (首页); the badges in the sidebar and
+    header load from ``todo_count_url`` after the page (kehu.js)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
@@ -107,4 +110,5 @@ def _navigation(request, user) -> dict:
         "nav_menu": menu,
         "todo_count": SimpleLazyObject(lambda: todo_count(user)),
         "todo_url": _url("todo"),
+        "todo_count_url": _url("todo_count"),
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
+from django.http import JsonResponse
 from django.shortcuts import render
 from django.views import View
 
@@ -52,3 +53,21 @@ class SettingsView(LoginRequiredMixin, View):
         if not request.user.has_perm("org.view_user"):
             raise PermissionDenied
         return render(request, "core/settings.html", {"title": "系统设置"})
+
+
+class TodoCountView(LoginRequiredMixin, View):
+    """The 通知代办 badge's count, fetched by the page after it loaded (kehu.js) and again after
+    every save: no page waits for it (SPEC §12.1 budgets list and portrait pages)."""
+
+    def get(self, request):
+        from .context_processors import todo_count
+
+        count = todo_count(request.user)
+        response = JsonResponse({"count": count, "label": badge_label(count)})
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+def badge_label(count: int) -> str:
+    """What the badge shows: the count, "99+" beyond 99 (sources are counted up to 100 each)."""
+    return "99+" if count > 99 else str(count)

@@ -1,8 +1,8 @@
 """Access control as a structure: every route × every role (SPEC §1, §10, §12.2, §13 "who may act").
 
-MATRIX: 287 routes (155 web routes + 132 API operations) × 9 roles
-= 2583 route × role pairs, run as 523 request cases (a route's GET and POST, and the
-"own object" variants below) × 9 roles = 4707 tests.
+MATRIX: 288 routes (156 web routes + 132 API operations) × 9 roles
+= 2592 route × role pairs, run as 524 request cases (a route's GET and POST, and the
+"own object" variants below) × 9 roles = 4716 tests.
 
 The routes are enumerated, not listed by hand: every named URL of ``django.urls.get_resolver()``
 (walked recursively) and every (method, path) of ``kehu.api.api.get_openapi_schema()``. Each one
@@ -779,6 +779,7 @@ EXPECTED: dict[str | tuple[str, str], Case | tuple[Case, ...]] = {
     # --- pages for every signed-in user ---
     "dashboard": get(SIGNED_IN),
     "todo": get(SIGNED_IN),
+    "todo_count": get(SIGNED_IN),  # the 通知代办 badge's count, loaded after the page
     "customer_duplicate_check": get(SIGNED_IN, query={"name": "矩阵客户甲"}),
     "import_template": get(SIGNED_IN),
     # 列: the signed-in user's own choice of a list's columns (issue 14.1)

@@ -25,6 +25,8 @@ def test_follow_up_from_the_list_updates_the_badge_and_todo(
     )
     login(page, live_server, "sales1")
     page.goto(f"{live_server.url}/customers/")
+    # the badge loads after the page (no page waits for its count)
+    page.wait_for_selector("body[data-todo-loaded]", state="attached")
     badge = page.locator("aside [data-todo-badge]")
     before = int(badge.inner_text())
     row = page.locator("#object-list tbody tr", has_text="跟进测试有限公司")

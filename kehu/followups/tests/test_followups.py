@@ -119,6 +119,13 @@ def test_badge_counts_and_todo_page(org, make_customer, client_for):
     )
     assert response.status_code == 204
     assert todo_count(org["sales1"]) == before + 1
+    # the badges load it after the page: the page itself only names where from
+    assert client.get("/todo/count/").json() == {
+        "count": before + 1,
+        "label": str(before + 1),
+    }
+    listing = client.get("/customers/").content.decode()
+    assert 'data-todo-count-url="/todo/count/"' in listing
     page = client.get("/todo/").content.decode()
     assert "徽标客户" in page
     assert "徽标客户" not in client_for("sales2").get("/todo/").content.decode()

@@ -239,3 +239,38 @@
     }
   });
 })();
+
+// The 通知代办 badges (sidebar, header): loaded once the page is there — no page waits for the
+// count — and again after every save (a follow-up added or done, a document approved …).
+(function () {
+  let pending = null;
+  function refreshTodo() {
+    const url = document.body.dataset.todoCountUrl;
+    if (!url) return Promise.resolve();
+    if (pending) return pending;
+    pending = fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (body) {
+        if (!body) return;
+        const some = body.count > 0;
+        document.querySelectorAll("[data-todo-badge]").forEach(function (el) {
+          el.textContent = body.label;
+          el.classList.remove("invisible");
+          el.classList.toggle("bg-red", some);
+          el.classList.toggle("text-red-fg", some);
+          el.classList.toggle("bg-secondary-lt", !some);
+        });
+        document.querySelectorAll("[data-todo-count]").forEach(function (el) {
+          el.textContent = body.label;
+          el.classList.toggle("d-none", !some);
+        });
+        document.body.dataset.todoLoaded = String(body.count);
+      })
+      .catch(function () {})
+      .finally(function () { pending = null; });
+    return pending;
+  }
+  window.kehuRefreshTodo = refreshTodo;
+  document.addEventListener("DOMContentLoaded", refreshTodo);
+  document.body.addEventListener("objectSaved", function () { setTimeout(refreshTodo, 0); });
+})();

@@ -42,12 +42,7 @@
         disposeCharts(old);
         old.replaceWith(fresh);
         // the 通知代办 badges (sidebar, header) follow: a follow-up added or done changes them
-        ["[data-todo-badge]", "[data-todo-count]"].forEach(function (selector) {
-          const now = document.querySelector(selector);
-          const next = doc.querySelector(selector);
-          if (now && next) now.replaceWith(next);
-          else if (now) now.remove();
-        });
+        if (window.kehuRefreshTodo) window.kehuRefreshTodo();
         document.title = doc.title;
         if (window.htmx) window.htmx.process(fresh);
         init(fresh);
