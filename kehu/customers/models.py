@@ -307,6 +307,8 @@ class Contact(models.Model):
                 name="customers_one_primary_contact",
             ),
         ]
+        # the 联系人列表's default order (newest first): its first page without a sort
+        indexes = [models.Index(fields=["-created_at", "-id"], name="contact_created_idx")]
 
     def __str__(self) -> str:
         return self.name

@@ -71,6 +71,9 @@ class FollowUp(models.Model):
         indexes = [
             models.Index(fields=["customer", "-followed_at"], name="fu_customer_idx"),
             models.Index(fields=["author", "-followed_at"], name="fu_author_idx"),
+            models.Index(
+                fields=["-followed_at", "-id"], name="fu_followed_idx"
+            ),  # the list's order
         ]
 
     def __str__(self) -> str:

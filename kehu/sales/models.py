@@ -64,7 +64,12 @@ class Lead(models.Model):
         verbose_name = _("线索")
         verbose_name_plural = _("线索")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["owner", "-created_at"], name="lead_owner_idx")]
+        indexes = [
+            models.Index(fields=["owner", "-created_at"], name="lead_owner_idx"),
+            models.Index(
+                fields=["-created_at", "-id"], name="lead_created_idx"
+            ),  # the list's order
+        ]
 
     def __str__(self) -> str:
         return self.name
