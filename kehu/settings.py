@@ -126,10 +126,14 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # No JIT compilation: it pays off for long analytical queries, not for a page's queries —
-    # a list's first page over 2,000,000 contacts spent 29 ms of its time compiling (issue 15).
+    # A page's queries are short: no JIT compilation (a first page over 2,000,000 contacts spent
+    # 29 ms compiling) and no parallel workers (starting them cost more than they saved: a
+    # salesperson's 联系人列表 48 → 14 ms of SQL; on 2 cores they also take the other users'
+    # CPU). Long analytical work can SET them back for its own session. (issue 15)
     DATABASES["default"].setdefault("OPTIONS", {})
-    DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off")
+    DATABASES["default"]["OPTIONS"].setdefault(
+        "options", "-c jit=off -c max_parallel_workers_per_gather=0"
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
