@@ -1,18 +1,19 @@
 """The pool: every ownerless customer of the pools a user may browse, always masked (SPEC §3).
 
 A pool customer without a pool (``pool`` NULL, e.g. its pool was removed) belongs to the default
-pool: its page opens and it can be claimed (``services.claim_customers``); the list shows only
-customers that name a pool."""
+pool: its page opens, it can be claimed (``services.claim_customers``) and the list shows it
+(not when the list is narrowed to one named pool)."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from kehu.core import memo
 from kehu.core.errors import NotFound
 from kehu.customers.models import Customer
 from kehu.customers.selectors import with_portrait_data
 
+from .models import Pool
 from .rules import browses, visible_pools
 
 
@@ -27,8 +28,18 @@ def pool_customer_list(*, user, pool_id: int | None = None) -> QuerySet[Customer
     ids = memo.memoized(
         ("pool_list_pools", user.pk, pool_id), lambda: list(pools.values_list("pk", flat=True))
     )
+    every = memo.memoized(("pool_ids",), lambda: set(Pool.objects.values_list("pk", flat=True)))
+    if pool_id is None and set(ids) >= every:
+        # Browsing every pool (a single pool, an admin): no pool condition at all — the planner
+        # then never intersects a keyword search's rows with the whole pool's (8 ms of 13).
+        in_pools = Q()
+    else:
+        # a customer without a pool is in the default pool, which everybody browses
+        in_pools = (
+            Q(pool_id__in=ids) | Q(pool__isnull=True) if pool_id is None else Q(pool_id__in=ids)
+        )
     return (
-        Customer.objects.filter(owner__isnull=True, pool_id__in=ids)
+        Customer.objects.filter(in_pools, owner__isnull=True)
         .select_related("creator", "level", "industry", "previous_owner", "pool")
         .prefetch_related("tags")
     )
