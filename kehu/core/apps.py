@@ -19,7 +19,7 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
-        from . import memo
+        from . import lookups, memo  # noqa: F401 - lookups registers field__anyof
         from .selectors import remember_list_columns
 
         # the user's 列 choices go into the session at login: list pages read them for free

@@ -110,17 +110,18 @@ def visible_q(
         # Everything private is visible: shares add nothing (and would cost an OR).
         if wanted is None:
             return Q(**{f"{owner_field}__isnull": False})
-        return Q(**{f"{owner_field}_id__in": sorted(wanted)})
+        return Q(**{f"{owner_field}_id__anyof": sorted(wanted)})
     in_scope = owner_ids if wanted is None else owner_ids & wanted
-    q = Q(**{f"{owner_field}_id__in": sorted(in_scope)})
+    # one array parameter however many owners (kehu/core/lookups.py)
+    q = Q(**{f"{owner_field}_id__anyof": sorted(in_scope)})
     if shared and (wanted is None or wanted - owner_ids):
         # A literal id list (shares are few) keeps the OR index-friendly.
         owned = (
             Q(**{f"{owner_field}__isnull": False})
             if wanted is None
-            else Q(**{f"{owner_field}_id__in": sorted(wanted - owner_ids)})
+            else Q(**{f"{owner_field}_id__anyof": sorted(wanted - owner_ids)})
         )
-        q |= Q(pk__in=shared) & owned
+        q |= Q(pk__anyof=shared) & owned
     return q
 
 
