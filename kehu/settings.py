@@ -277,7 +277,7 @@ KEHU_IMPORT_LIMITS = {
 # A check or run without progress for this long has lost its worker: it may be continued.
 KEHU_IMPORT_STALE_SECONDS = int(os.environ.get("KEHU_IMPORT_STALE_SECONDS", 600))
 # List pages count exactly up to this many matches, then show PostgreSQL's estimate (总共约 N).
-KEHU_EXACT_COUNT_CAP = int(os.environ.get("KEHU_EXACT_COUNT_CAP", 2_000))
+KEHU_EXACT_COUNT_CAP = int(os.environ.get("KEHU_EXACT_COUNT_CAP", 1_000))
 # 查重 per user (API, dialog and the save-time warning together) against enumerating the masked
 # phones of pool customers (SPEC §13): beyond either window → 429; 0 turns a window off.
 # "minute" is the last 60 seconds, "day" the calendar day (Asia/Shanghai). Counted from the
