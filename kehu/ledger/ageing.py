@@ -25,7 +25,6 @@ from django.db.models import (
     Count,
     DecimalField,
     F,
-    OuterRef,
     Q,
     QuerySet,
     Subquery,
@@ -78,15 +77,9 @@ def open_contracts(queryset: QuerySet) -> QuerySet:
     """Approved contracts of ``queryset`` with something left to collect, annotated with
     ``outstanding`` and ``aged_from`` (one query, a correlated sum of approved 回款)."""
     from kehu.documents.models import ApprovalStatus
-    from kehu.sales.models import Payment
+    from kehu.sales.documents import approved_paid_of_contract
 
-    paid = (
-        Payment.objects.filter(contract=OuterRef("pk"), approval_status=ApprovalStatus.APPROVED)
-        .order_by()
-        .values("contract")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
+    paid = approved_paid_of_contract()
     return (
         queryset.filter(approval_status=ApprovalStatus.APPROVED)
         .annotate(

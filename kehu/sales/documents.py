@@ -310,6 +310,20 @@ class ContractForm(DocumentForm):
             self.initial.setdefault("signed_at", timezone.localtime().strftime("%Y-%m-%dT%H:%M"))
 
 
+def approved_paid_of_contract():
+    """The approved 回款 total of the outer query's contract (``OuterRef("pk")``), for a
+    ``Subquery``: NULL when nothing was paid."""
+    from django.db.models import OuterRef
+
+    return (
+        Payment.objects.filter(contract=OuterRef("pk"), approval_status=ApprovalStatus.APPROVED)
+        .order_by()
+        .values("contract")
+        .annotate(s=Sum("amount"))
+        .values("s")
+    )
+
+
 def paid_total(contract, *, states=COUNTED) -> Decimal:
     """回款 of ``contract`` in ``states`` (未申请, 待审批 and 审批通过 by default: what is already
     promised against its amount)."""
@@ -352,16 +366,9 @@ class ContractType(DocumentType):
         # 已回款 of each row: a correlated subquery, computed for the page's rows only — a join
         # with every contract's payments and GROUP BY made the list read all of them (13 s
         # over 1,000,000 contracts).
-        from django.db.models import OuterRef, Subquery
+        from django.db.models import Subquery
 
-        approved = (
-            Payment.objects.filter(contract=OuterRef("pk"), approval_status=ApprovalStatus.APPROVED)
-            .order_by()
-            .values("contract")
-            .annotate(s=Sum("amount"))
-            .values("s")
-        )
-        return queryset.annotate(paid_total=Subquery(approved))
+        return queryset.annotate(paid_total=Subquery(approved_paid_of_contract()))
 
     def clean(self, *, actor, data, instance, customer):
         errors: dict[str, list[str]] = {}

@@ -5,6 +5,8 @@ bitmap with the pool's 200,000-row bitmaps — 13 ms of its 21 before reading a 
 
 from django.db import migrations
 
+from kehu.core.pg_sql import postgresql_only
+
 SEARCH_TEXT = "kehu_search_text(name, contact_name, contact_phone, credit_code)"
 SQL = [
     "SET LOCAL maintenance_work_mem = '256MB'",
@@ -19,21 +21,7 @@ REVERSE = [
 ]
 
 
-def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    for statement in SQL:
-        schema_editor.execute(statement)
-
-
-def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    for statement in REVERSE:
-        schema_editor.execute(statement)
-
-
 class Migration(migrations.Migration):
     dependencies = [("customers", "0011_list_order_indexes")]
 
-    operations = [migrations.RunPython(forwards, backwards, elidable=False)]
+    operations = [postgresql_only(SQL, REVERSE)]
