@@ -31,9 +31,16 @@ def capped_count(qs: QuerySet) -> tuple[int, bool]:
     cap = getattr(settings, "KEHU_EXACT_COUNT_CAP", 10_000)
     if connections[qs.db].vendor != "postgresql" or not cap:
         return qs.count(), True
+    parts = getattr(qs.query, "kehu_count_parts", None)
     # The ids alone: no select_related joins and no wide rows inside the bounded count.
     qs = qs.order_by().values("pk")
-    bounded = qs[: cap + 1].count()
+    if parts:
+        # A visibility "A OR B" counted as the union of its parts, each bounded (each an index
+        # range where the OR was a filter over a whole index; see customers.selectors).
+        first, *others = (qs.filter(part)[: cap + 1] for part in parts)
+        bounded = first.union(*others).count()
+    else:
+        bounded = qs[: cap + 1].count()
     if bounded <= cap:
         return bounded, True
     return max(estimate_rows(qs), cap + 1), False

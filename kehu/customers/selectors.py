@@ -25,20 +25,40 @@ def customer_visible_q(user, *, owners=None) -> Q:
     ``owners``, only the visible customers those users own."""
     if not getattr(user, "is_authenticated", False):
         return Q(pk__in=[])
+    return visible_q(user, owner_field="owner", shared_ids=_shared_ids(user), owners=owners)
+
+
+def _shared_ids(user) -> list[int]:
+    """Ids of the customers shared with ``user`` (none needed when the scope is 全部)."""
     if scope_owner_ids(user) is None:
-        shared: list[int] = []  # everything private is visible already
-    else:
-        shared = memo.memoized(
-            ("customer_shares", user.pk),
-            lambda: list(
-                CustomerShare.objects.filter(user_id=user.pk).values_list("customer_id", flat=True)
-            ),
-        )
-    return visible_q(user, owner_field="owner", shared_ids=shared, owners=owners)
+        return []  # everything private is visible already
+    return memo.memoized(
+        ("customer_shares", user.pk),
+        lambda: list(
+            CustomerShare.objects.filter(user_id=user.pk).values_list("customer_id", flat=True)
+        ),
+    )
 
 
 def visible_customers(user) -> QuerySet[Customer]:
-    return restrict(Customer.objects.all(), user).filter(customer_visible_q(user))
+    return _countable(restrict(Customer.objects.all(), user).filter(customer_visible_q(user)), user)
+
+
+FEW_OWNERS = 16
+
+
+def _countable(qs: QuerySet[Customer], user) -> QuerySet[Customer]:
+    """Tell the bounded count (``core.pagination.capped_count``) how to count ``qs`` in two
+    index-friendly parts, when the rule is "owned within scope OR shared with me": counted
+    whole, the OR made PostgreSQL skip 510,000 entries of the owner index for a salesperson
+    with 33,000 customers (65 ms); counted as the union of the owned and the shared rows,
+    each part is an index range (about 1 ms). The rows themselves are unchanged."""
+    shared = _shared_ids(user)
+    owners = scope_owner_ids(user)
+    # a wide scope (a manager's 200 owners) counts well as it is: its rows fill the bound early
+    if shared and owners is not None and len(owners) <= FEW_OWNERS:
+        qs.query.kehu_count_parts = (visible_q(user, owner_field="owner"), Q(pk__in=shared))
+    return qs
 
 
 def customer_list(*, user, tab: str = "all") -> QuerySet[Customer]:
@@ -59,8 +79,10 @@ def customer_list(*, user, tab: str = "all") -> QuerySet[Customer]:
         )
     elif tab == "shared_with_me":
         qs = qs.filter(pk__in=CustomerShare.objects.filter(user_id=user.pk).values("customer_id"))
-    return qs.select_related("owner", "creator", "level", "industry", "source").prefetch_related(
-        "tags"
+    return (
+        _countable(qs, user)
+        .select_related("owner", "creator", "level", "industry", "source")
+        .prefetch_related("tags")
     )
 
 

@@ -79,3 +79,34 @@ def test_a_deep_page_reads_its_ids_first_and_shows_the_offsets_rows(org, client_
     assert sorted(set(shown)) == [f"{i:04d}" for i in range(220, 240)]
     page_reads = [q["sql"] for q in queries if "OFFSET 220" in q["sql"]]
     assert page_reads and all("IN (SELECT" in sql for sql in page_reads)
+
+
+def test_owned_or_shared_is_counted_as_a_union_of_its_parts(many, org, client_for, settings):
+    """A salesperson sees their own customers OR those shared with them: the bounded count
+    takes the two parts one by one (each an index range on PostgreSQL), same figures."""
+    from django.db import connection as conn
+    from django.test.utils import CaptureQueriesContext
+
+    from kehu.customers.services import customer_share
+
+    theirs = Customer.objects.bulk_create(
+        Customer(name=f"分享客户{i}", owner=org["sales2"], creator=org["sales2"]) for i in range(3)
+    )
+    for customer in theirs:
+        customer_share(actor=org["sales2"], customer=customer, user_ids=[org["sales1"].pk])
+    settings.KEHU_EXACT_COUNT_CAP = 100
+    client = client_for("sales1")
+    with CaptureQueriesContext(conn) as queries:
+        assert summary(client) == "显示第 1 到第 20 条记录，总共 33 条记录"
+    counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"]]
+    if conn.vendor == "postgresql":
+        assert any("UNION" in sql for sql in counts), counts
+    body = client.get("/api/v1/customers?tab=all&page_size=50").json()
+    assert (body["count"], body["count_exact"]) == (33, True)
+    assert {c["name"] for c in body["items"]} >= {"分享客户0", "分享客户1", "分享客户2"}
+    settings.KEHU_EXACT_COUNT_CAP = 31  # each part within the bound, the union beyond it
+    body = client.get("/api/v1/customers?tab=all").json()
+    if conn.vendor == "postgresql":
+        assert body["count_exact"] is False and body["count"] >= 32
+    else:
+        assert (body["count"], body["count_exact"]) == (33, True)
