@@ -292,13 +292,22 @@ def refresh_return_due(customer_ids) -> None:
 
     pools: dict[int | None, Pool] = {}
     changed = []
-    customers = Customer.objects.filter(pk__in=list(customer_ids))
-    exempt = exempt_ids(customers) if return_exemptions else set()
-    for customer in customers.select_related("owner"):
+    customers = list(Customer.objects.filter(pk__in=list(customer_ids)).select_related("owner"))
+    dues = {}
+    for customer in customers:
         dept = customer.owner.department_id if customer.owner is not None else None
         if dept not in pools:
             pools[dept] = pool_for_department(dept)
-        due, rule = (None, "") if customer.pk in exempt else return_due_at(customer, pools[dept])
+        dues[customer.pk] = return_due_at(customer, pools[dept])
+    # Exemptions matter only to customers that would return (not to one just 已成交).
+    returning = [pk for pk, (due, _rule) in dues.items() if due is not None]
+    exempt = (
+        exempt_ids(Customer.objects.filter(pk__in=returning))
+        if return_exemptions and returning
+        else set()
+    )
+    for customer in customers:
+        due, rule = (None, "") if customer.pk in exempt else dues[customer.pk]
         if (customer.pool_return_at, customer.pool_return_rule) != (due, rule):
             customer.pool_return_at, customer.pool_return_rule = due, rule
             changed.append(customer)
