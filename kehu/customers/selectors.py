@@ -57,7 +57,8 @@ def _countable(qs: QuerySet[Customer], user) -> QuerySet[Customer]:
     owners = scope_owner_ids(user)
     # a wide scope (a manager's 200 owners) counts well as it is: its rows fill the bound early
     if shared and owners is not None and len(owners) <= FEW_OWNERS:
-        qs.query.kehu_count_parts = (visible_q(user, owner_field="owner"), Q(pk__in=shared))
+        parts = (visible_q(user, owner_field="owner"), Q(pk__in=shared))
+        qs.query.kehu_count_parts = parts  # type: ignore[attr-defined]
     return qs
 
 
