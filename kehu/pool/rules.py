@@ -139,6 +139,26 @@ def visible_pools(user) -> QuerySet[Pool]:
     ).distinct()
 
 
+def browsed_q(user, *, pool_id: int | None = None) -> Q:
+    """The pool customers ``user`` browses, as a condition on ``Customer`` (with
+    ``owner IS NULL`` beside it): the pools of :func:`visible_pools` (narrowed to ``pool_id``),
+    and a customer without a pool is in the default pool, which everybody browses — the rule of
+    :func:`browses` for one customer. Browsing every pool, there is no condition at all: the
+    planner then never intersects a keyword search's rows with the whole pool's."""
+    pools = visible_pools(user)
+    if pool_id:
+        pools = pools.filter(pk=pool_id)
+    ids = memo.memoized(
+        ("pool_list_pools", user.pk, pool_id), lambda: list(pools.values_list("pk", flat=True))
+    )
+    if pool_id:
+        return Q(pool_id__in=ids)
+    every = memo.memoized(("pool_ids",), lambda: set(Pool.objects.values_list("pk", flat=True)))
+    if set(ids) >= every:
+        return Q()
+    return Q(pool_id__in=ids) | Q(pool__isnull=True)
+
+
 def browses(user) -> Callable[[Any], bool]:
     """``browses(user)(customer)``: is the pool customer in a pool ``user`` may browse? A customer
     without a pool belongs to the default pool. The pools are read once; claim, transfer and the

@@ -6,38 +6,19 @@ pool: its page opens, it can be claimed (``services.claim_customers``) and the l
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
-from kehu.core import memo
 from kehu.core.errors import NotFound
 from kehu.customers.models import Customer
 from kehu.customers.selectors import with_portrait_data
 
-from .models import Pool
-from .rules import browses, visible_pools
+from .rules import browsed_q, browses
 
 
 def pool_customer_list(*, user, pool_id: int | None = None) -> QuerySet[Customer]:
     if not user.has_perm("customers.view_pool"):
         return Customer.objects.none()
-    pools = visible_pools(user)
-    if pool_id:
-        pools = pools.filter(pk=pool_id)
-    # The pool ids as values (a few): the planner then walks the pool list's index
-    # (``owner IS NULL`` by 放入公海时间, migration customers 0008) instead of sorting the pool.
-    ids = memo.memoized(
-        ("pool_list_pools", user.pk, pool_id), lambda: list(pools.values_list("pk", flat=True))
-    )
-    every = memo.memoized(("pool_ids",), lambda: set(Pool.objects.values_list("pk", flat=True)))
-    if pool_id is None and set(ids) >= every:
-        # Browsing every pool (a single pool, an admin): no pool condition at all — the planner
-        # then never intersects a keyword search's rows with the whole pool's (8 ms of 13).
-        in_pools = Q()
-    else:
-        # a customer without a pool is in the default pool, which everybody browses
-        in_pools = (
-            Q(pool_id__in=ids) | Q(pool__isnull=True) if pool_id is None else Q(pool_id__in=ids)
-        )
+    in_pools = browsed_q(user, pool_id=pool_id)
     return (
         Customer.objects.filter(in_pools, owner__isnull=True)
         .select_related("creator", "level", "industry", "previous_owner", "pool")
