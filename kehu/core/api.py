@@ -58,6 +58,7 @@ def paginate(
     keyset = Keyset.of(queryset) if walkable else None
     if keyset is not None:
         queryset = keyset.ordered(queryset)  # the ordering, made total with the id
+    count, exact = capped_count(queryset)  # first: a long list's first pages are walked
     if cursor:
         if keyset is None:
             raise ApplicationError(
@@ -71,8 +72,7 @@ def paginate(
             # An offset no database takes (SQLite: "datatype mismatch", PostgreSQL: out of range).
             raise ApplicationError("页码超出范围", errors={"page": ["页码超出范围"]})
         start = (page - 1) * page_size
-        rows = list(ids_first(queryset, start, start + page_size + 1))
-    count, exact = capped_count(queryset)
+        rows = list(ids_first(queryset, start, start + page_size + 1, many=not exact))
     more = len(rows) > page_size
     rows = rows[:page_size]
     next_cursor = keyset.cursor_of(rows[-1]) if keyset is not None and more and rows else None

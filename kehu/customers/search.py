@@ -139,6 +139,7 @@ class KeywordMatch(Lookup):
     lookup_name = "kehu_keyword"
     prepare_rhs = False
     use_grams = True
+    kehu_walkable = True  # with many matches, pages walk the list's order (core.pagination)
 
     def as_sql(self, compiler, connection):
         text_sql, text_params = compiler.compile(self.lhs)
@@ -147,7 +148,13 @@ class KeywordMatch(Lookup):
         escape = "" if connection.vendor == "postgresql" else " ESCAPE '\\'"
         sql = f"{text_sql} LIKE UPPER(%s){escape}"
         params = [*text_params, pattern]
-        if self.use_grams and needs_grams(value) and connection.vendor == "postgresql":
+        walking = getattr(compiler.query, "kehu_walking", False)
+        if (
+            self.use_grams
+            and not walking
+            and needs_grams(value)
+            and connection.vendor == "postgresql"
+        ):
             # No trigram to look up: the characters/pairs index narrows the rows instead.
             grams = grams_of(value)
             array = "ARRAY[" + ", ".join(["UPPER(%s)"] * len(grams)) + "]::text[]"

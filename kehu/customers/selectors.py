@@ -62,6 +62,18 @@ def _countable(qs: QuerySet[Customer], user) -> QuerySet[Customer]:
     return qs
 
 
+# Orders a list page may walk on its indexes (core.pagination.walked_ids): 创建时间 (the default)
+# and 待收款金额, each with or without the owner in front (cust_created_idx, cust_recv_idx, …).
+WALK_ORDERS = frozenset(
+    {
+        ("-created_at", "-id"),
+        ("created_at", "id"),
+        ("-receivable_total", "-id"),
+        ("receivable_total", "id"),
+    }
+)
+
+
 def customer_list(*, user, tab: str = "all") -> QuerySet[Customer]:
     """The 客户列表 of one tab, ready for a table (a constant number of queries per page)."""
     qs = visible_customers(user)
@@ -80,11 +92,13 @@ def customer_list(*, user, tab: str = "all") -> QuerySet[Customer]:
         )
     elif tab == "shared_with_me":
         qs = qs.filter(pk__in=CustomerShare.objects.filter(user_id=user.pk).values("customer_id"))
-    return (
+    qs = (
         _countable(qs, user)
         .select_related("owner", "creator", "level", "industry", "source")
         .prefetch_related("tags")
     )
+    qs.query.kehu_walk_orders = WALK_ORDERS  # type: ignore[attr-defined]
+    return qs
 
 
 def with_portrait_data(queryset: QuerySet[Customer]) -> QuerySet[Customer]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from kehu.core.tables import KehuTable, MoneyColumn, SelectColumn
 
@@ -79,15 +80,15 @@ class CustomerTable(KehuTable):
 
     def render_name(self, record):
         return format_html(
-            '<a href="{}">{}</a>', reverse("customer_detail", args=[record.pk]), record.name
+            '<a href="{}">{}</a>', self.url_of("customer_detail", record.pk), record.name
         )
 
     def render_contact_phone(self, record):
         return masking.customer_phone(record)
 
-    def render_status(self, record):
+    def render_status(self, record, value):
         css = "bg-green-lt" if record.status == "won" else "bg-secondary-lt"
-        return format_html('<span class="badge {}">{}</span>', css, record.get_status_display())
+        return format_html('<span class="badge {}">{}</span>', css, value)
 
     def render_tags(self, record):
         return format_html_join(
@@ -108,28 +109,20 @@ class CustomerTable(KehuTable):
         )
 
     def render_actions(self, record):
-        def modal_link(label, url, css="btn-ghost-secondary"):
-            return format_html(
-                '<a class="btn btn-sm {}" href="{}" hx-get="{}" hx-target="#modal-content">{}</a>',
-                css,
-                url,
-                url,
-                label,
-            )
-
-        release = f"{reverse('customer_release')}?pk={record.pk}"
-        links = [
-            modal_link("编辑", reverse("customer_edit", args=[record.pk])),
-            format_html(
-                '<a class="btn btn-sm btn-ghost-secondary" href="{}?tab=followups">跟进</a>',
-                reverse("customer_detail", args=[record.pk]),
-            ),
-            modal_link("公海", release),
-            modal_link("删除", reverse("customer_delete", args=[record.pk]), "btn-ghost-danger"),
-        ]
-        return format_html(
-            '<div class="btn-list flex-nowrap">{}</div>',
-            format_html_join("", "{}", ((x,) for x in links)),
+        # Built as one string: every part is a URL of the row's integer pk or a constant.
+        pk = int(record.pk)
+        edit = self.url_of("customer_edit", pk)
+        detail = self.url_of("customer_detail", pk)
+        release = f"{self.url_once('customer_release')}?pk={pk}"
+        delete = self.url_of("customer_delete", pk)
+        modal = '<a class="btn btn-sm {}" href="{}" hx-get="{}" hx-target="#modal-content">{}</a>'
+        return mark_safe(  # noqa: S308 - URLs of an integer pk and constant labels
+            '<div class="btn-list flex-nowrap">'
+            + modal.format("btn-ghost-secondary", edit, edit, "编辑")
+            + f'<a class="btn btn-sm btn-ghost-secondary" href="{detail}?tab=followups">跟进</a>'
+            + modal.format("btn-ghost-secondary", release, release, "公海")
+            + modal.format("btn-ghost-danger", delete, delete, "删除")
+            + "</div>"
         )
 
 

@@ -552,6 +552,7 @@ def run_preview(job_id: int) -> None:
         job.file.delete(save=False)
 
 
+@memo.scoped  # pools and the department tree read once, as run_import does (4.6 ms a row)
 def preview(job: ImportJob) -> None:
     """Counts, the first problems, duplicates and warnings, where the table was found, and the
     allocation the run will apply (employees fixed, each row's employee drawn the run's way,

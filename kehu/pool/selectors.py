@@ -19,11 +19,18 @@ def pool_customer_list(*, user, pool_id: int | None = None) -> QuerySet[Customer
     if not user.has_perm("customers.view_pool"):
         return Customer.objects.none()
     in_pools = browsed_q(user, pool_id=pool_id)
-    return (
+    qs = (
         Customer.objects.filter(in_pools, owner__isnull=True)
-        .select_related("creator", "level", "industry", "previous_owner", "pool")
+        .select_related("creator", "level", "industry", "source", "previous_owner", "pool")
         .prefetch_related("tags")
     )
+    # The default order walks the pool's own indexes (cust_pool_list_cover_idx, …) when a
+    # keyword matches many (core.pagination.walked_ids).
+    qs.query.kehu_walk_orders = POOL_WALK_ORDERS  # type: ignore[attr-defined]
+    return qs
+
+
+POOL_WALK_ORDERS = frozenset({("-pooled_at", "-id"), ("pooled_at", "id")})
 
 
 def pool_customer_get(*, user, pk: int) -> Customer:

@@ -60,7 +60,7 @@ class PoolCustomerTable(KehuTable):
     render_tags = CustomerTable.render_tags
 
     def render_actions(self, record):
-        url = reverse("pool_claim")
+        url = self.url_once("pool_claim")
         return format_html(
             '<button type="button" class="btn btn-sm btn-primary" hx-post="{}" hx-vals=\'{{"pk": "{}"}}\' '
             'hx-target="#modal-content" data-testid="claim-{}">领取</button>',

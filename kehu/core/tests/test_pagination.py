@@ -110,3 +110,77 @@ def test_owned_or_shared_is_counted_as_a_union_of_its_parts(many, org, client_fo
         assert body["count_exact"] is False and body["count"] >= 32
     else:
         assert (body["count"], body["count_exact"]) == (33, True)
+
+
+def test_a_keyword_with_more_matches_than_the_cap_walks_the_lists_order(org, client_for, settings):
+    """A keyword matching more rows than the count's cap reads its first pages by walking the
+    list's order on PostgreSQL (the planner told not to sort, for that one query): the same
+    rows, in the same order, as the matches sorted; the planner's settings back to normal
+    right after; the customer list, the pool and their API twins alike."""
+    from datetime import timedelta
+
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from kehu.pool.services import release_customers
+
+    now = timezone.now()
+    rows = [
+        Customer(
+            name=f"{'林德叉车' if i % 3 == 0 else '物流'}走查{i:03d}",
+            owner=org["sales1"],
+            creator=org["sales1"],
+            created_at=now - timedelta(minutes=i),
+        )
+        for i in range(90)
+    ]
+    Customer.objects.bulk_create(rows)
+    release_customers(
+        actor=org["sales1"],
+        ids=list(Customer.objects.filter(name__contains="走查").values_list("pk", flat=True)[:60]),
+    )
+    settings.KEHU_EXACT_COUNT_CAP = 5
+    client = client_for("sales1")
+
+    def expected(qs, order):
+        return list(
+            qs.filter(name__icontains="叉车").order_by(*order).values_list("name", flat=True)
+        )
+
+    mine = Customer.objects.filter(owner=org["sales1"])
+    pool = Customer.objects.filter(owner__isnull=True)
+    for url, api, names, size in (
+        (
+            "/customers/?q=叉车",
+            "/api/v1/customers?q=叉车",
+            expected(mine, ["-created_at", "-id"]),
+            20,
+        ),
+        (
+            "/pool/?q=叉车",
+            "/api/v1/pool/customers?q=叉车",
+            expected(pool, ["-pooled_at", "-id"]),
+            20,
+        ),
+    ):
+        assert len(names) > 5  # more than the cap
+        with CaptureQueriesContext(connection) as queries:
+            body = client.get(url).content.decode()
+        shown = re.findall(r"林德叉车走查\d{3}", body)
+        assert shown == names[:size]
+        walked = any("set_config('enable_sort', 'off'" in q["sql"] for q in queries)
+        assert walked == (connection.vendor == "postgresql")
+        page = client.get(f"{api}&page_size=3&page=2").json()
+        assert [item["name"] for item in page["items"]] == names[3:6]
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT current_setting('enable_sort'), current_setting('enable_bitmapscan')"
+                )
+                assert cursor.fetchone() == ("on", "on")
+    # Within the cap, nothing is walked: the matches are few, sorting them is quick.
+    settings.KEHU_EXACT_COUNT_CAP = 1000
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get("/customers/?q=叉车").content.decode()
+    assert not any("enable_sort" in q["sql"] for q in queries)
+    assert re.findall(r"林德叉车走查\d{3}", body) == expected(mine, ["-created_at", "-id"])[:20]

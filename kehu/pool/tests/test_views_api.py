@@ -281,3 +281,44 @@ def test_api_pool_list_rejects_unknown_filters_values(org, api_client):
     response = api_client("sales1").get("/api/v1/pool/customers?ordering=password")
     assert response.status_code == 400 and "不支持的排序字段" in response.json()["detail"]
     assert api_client("sales1").get("/api/v1/pool/customers?ordering=-pooled_at").status_code == 200
+
+
+def test_pool_lists_cost_the_same_queries_for_3_and_for_25_customers(
+    org, make_pool_customer, client_for, api_client
+):
+    """Every relation a row shows (行业, 等级, 来源, 标签, 原负责人, 公海) is read with the page, not
+    once per row: the page and the API answer in as many queries for 25 rows as for 3."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kehu.basics.models import DictEntry, DictKind
+
+    def entry(kind):
+        return str(DictEntry.objects.filter(kind=kind).order_by("id").first().pk)
+
+    relations = {
+        "industry": entry(DictKind.INDUSTRY),
+        "level": entry(DictKind.LEVEL),
+        "source": entry(DictKind.SOURCE),
+        "tags": [entry(DictKind.TAG)],
+    }
+
+    def costs():
+        web, api = client_for("sales2"), api_client("sales2")
+        web.get("/pool/")
+        api.get("/api/v1/pool/customers")
+        with CaptureQueriesContext(connection) as page:
+            html = web.get("/pool/?per_page=50").content.decode()
+        with CaptureQueriesContext(connection) as listed:
+            body = api.get("/api/v1/pool/customers?page_size=50").json()
+        return len(page), len(listed), html, body
+
+    for i in range(3):
+        make_pool_customer("sales1", name=f"公海少量{i}", **relations)
+    few_page, few_api, _, body = costs()
+    assert body["count"] == 3 and all(item["source"] for item in body["items"])
+    for i in range(22):
+        make_pool_customer("sales1", name=f"公海大量{i}", **relations)
+    many_page, many_api, html, body = costs()
+    assert "总共 25 条记录" in html and body["count"] == 25
+    assert (many_page, many_api) == (few_page, few_api)
