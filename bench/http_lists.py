@@ -51,7 +51,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.db import connection  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from kehu.customers.models import Customer  # noqa: E402
@@ -182,7 +182,8 @@ class Capture:
 
 def sql_time(case: Case, kind: str, reps: int) -> tuple[float, int]:
     """p50 of the summed time of the request's SELECTs replayed on a plain cursor, and their
-    number."""
+    number. Replayed in one transaction, so a ``SET LOCAL`` the request made for one query
+    (``set_config(…, true)``: core.pagination.walked_ids) applies to it as it did."""
     user = User.objects.get(username=case.user)
     client = Client(HTTP_HOST="127.0.0.1")
     headers = {}
@@ -202,7 +203,7 @@ def sql_time(case: Case, kind: str, reps: int) -> tuple[float, int]:
         if "django_session" not in sql and "org_apitoken" not in sql.lower()
     ]
     runs = []
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
         for _ in range(reps):
             start = time.perf_counter()
             for sql, params in statements:

@@ -9,7 +9,7 @@ from django import forms
 from django.db.models import Q
 
 from kehu.basics.models import DictEntry, DictKind, Region
-from kehu.core.filters import KehuFilterSet
+from kehu.core.filters import KehuFilterSet, read_choices
 from kehu.core.forms import RemoteSelect
 from kehu.org.models import User
 
@@ -114,6 +114,7 @@ class CustomerFilterSet(KehuFilterSet):
             else regions
         )
         self._dictionary_choices()
+        read_choices(form, ("province", "city", "district"))
 
     DICT_FIELDS = {
         "level": DictKind.LEVEL,
