@@ -57,7 +57,9 @@ def _transition_route(decl: DocumentType) -> None:
             reason=payload.reason,
             from_status=payload.from_status,
         )
-        return decl.serialize(decl.base_queryset().prefetch_related("items").get(pk=order.pk))
+        return decl.serialize(
+            decl.one(decl.base_queryset()).prefetch_related("items").get(pk=order.pk)
+        )
 
 
 for _key in ("repairorder", "maintenanceorder"):

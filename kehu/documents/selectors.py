@@ -43,7 +43,7 @@ def document_list(
 
 
 def document_get(decl: DocumentType, *, user, pk: int):
-    doc = document_list(decl, user=user).filter(pk=pk).first()
+    doc = decl.one(document_list(decl, user=user)).filter(pk=pk).first()
     if doc is None:
         raise NotFound(f"{decl.label}不存在或无权查看")
     return doc

@@ -138,6 +138,15 @@ class DocumentType:
     def base_queryset(self) -> QuerySet:
         return self.model.objects.select_related(*self.select_related)
 
+    def one(self, queryset: QuerySet) -> QuerySet:
+        """``queryset`` made for reading one document (a page, an action's answer): its
+        customer joined, the other ``select_related`` relations read by key. PostgreSQL spent
+        ~4 ms planning the six-table join of a 维修订单 with its customer, owner, creator,
+        vehicle and technician (0.3 ms running it), twice in every transition; a relation read
+        by key is one indexed query, none when empty."""
+        first, *rest = self.select_related
+        return queryset.select_related(None).select_related(first).prefetch_related(*rest)
+
     def list_queryset(self, queryset: QuerySet) -> QuerySet:
         """What the list page and the portrait tab add for their columns (e.g. sums)."""
         return queryset

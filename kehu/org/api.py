@@ -31,11 +31,22 @@ router = Router(tags=["组织与认证"])
 )
 def obtain_token(request, payload: TokenIn):
     """Exchange username and password for a Bearer token (failed attempts are throttled)."""
+    # No session for a token's sign-in: axes would create one for its access log on every
+    # attempt, and an API client never sends its cookie back (they piled up in the table).
+    session = request.__dict__.pop("session", None)
+    try:
+        return _obtain_token(request, payload)
+    finally:
+        if session is not None:
+            request.session = session
+
+
+def _obtain_token(request, payload: TokenIn):
     user = authenticate(request, username=payload.username, password=payload.password)
     if user is None or not user.is_active:
         return Status(401, {"detail": "用户名或密码错误", "errors": {}})
     # A successful sign-in, as on the login page: resets the throttle's failure count (axes)
-    # and records last_login, without opening a session.
+    # and records last_login.
     user_logged_in.send(sender=user.__class__, request=request, user=user)
     name = services.token_name(payload.name, request.headers.get("User-Agent", ""))
     row, raw = services.token_issue(user=user, name=name)

@@ -142,6 +142,26 @@ def test_every_demo_account_logs_in_and_gets_a_token(org, username):
     assert me.json()["username"] == username
 
 
+def test_a_token_sign_in_opens_no_session(org):
+    """An API client signs in for a token: no session row is written and no session cookie set
+    (a client never sends it back; they piled up), while the web login still gets its list
+    column choices in its session."""
+    from django.contrib.sessions.models import Session
+
+    from kehu.core.models import ListColumns
+
+    ListColumns.objects.create(user=org["sales1"], table="customers.customertable", hidden=["tags"])
+    before = Session.objects.count()
+    client = Client()
+    response = get_token(client, "sales1")
+    assert response.status_code == 200
+    assert Session.objects.count() == before
+    assert settings.SESSION_COOKIE_NAME not in response.cookies
+    web = Client()
+    web.post(LOGIN, {"username": "sales1", "password": DEMO_PASSWORD})
+    assert web.session["kehu_list_columns"]["tables"] == {"customers.customertable": ["tags"]}
+
+
 # --- API tokens and /me -----------------------------------------------------------------------
 
 
