@@ -92,8 +92,9 @@ def word_runs(value: str) -> list[str]:
 
 
 def needs_grams(value: str) -> bool:
-    """No run of three letters/digits: pg_trgm has nothing to look up."""
-    return not any(len(r) >= 3 for r in word_runs(value))
+    """No run of three letters/digits: pg_trgm has nothing to look up (and the character/pair
+    index has some key of the value to look up)."""
+    return not any(len(r) >= 3 for r in word_runs(value)) and bool(grams_of(value))
 
 
 # A word in more than this share of the customers is "frequent": see KeywordLike.
@@ -127,10 +128,10 @@ def is_frequent(value: str) -> bool:
 
 def grams_of(value: str) -> list[str]:
     """The ``kehu_grams`` keys every text containing ``value`` has: its character pairs (its
-    character, for one character)."""
-    if len(value) == 1:
-        return [value]
-    return sorted({value[i : i + 2] for i in range(len(value) - 1)})
+    character, for one character) — none made of digits alone, which the index leaves out
+    (migration 0013: a word of one or two digits matches nearly every customer)."""
+    grams = [value] if len(value) == 1 else {value[i : i + 2] for i in range(len(value) - 1)}
+    return sorted(g for g in grams if not (g.isascii() and g.isdigit()))
 
 
 class KeywordMatch(Lookup):

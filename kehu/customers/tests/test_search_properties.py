@@ -189,3 +189,21 @@ def test_a_frequent_short_word_is_read_in_order_with_the_same_rows(customers, mo
     monkeypatch.setattr(search, "_grams_share", lambda grams: 0.001)
     if connection.vendor == "postgresql":  # a rare one keeps the index
         assert "kehu_grams" in str(Customer.objects.filter(keyword_q("叉车")).query)
+
+
+def test_digit_words_of_one_or_two_digits_skip_the_pairs_index(customers):
+    """The pairs index leaves out digits alone (a customer's phone and credit code made most of
+    its keys): a word of one or two digits is read without it, with the same rows."""
+    from kehu.customers.search import grams_of
+
+    assert grams_of("13") == [] and grams_of("5") == [] and grams_of("A1") == ["A1"]
+    for value in ["13", "5", "59", "0-", "A-1"]:
+        sql = str(Customer.objects.filter(keyword_q(value)).query)
+        assert ("kehu_grams" in sql) == (
+            connection.vendor == "postgresql" and value in {"0-", "A-1"}
+        )
+        assert ids(keyword_q(value)) == ids(reference(value))
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT kehu_grams(%s)", ["恒1" + chr(31) + "23"])
+            assert sorted(cursor.fetchone()[0]) == ["恒", "恒1"]
