@@ -4,6 +4,7 @@
 
 # No ``from __future__ import annotations``: django-ninja reads the payload annotations.
 
+from django.db.models import prefetch_related_objects
 from ninja import Router, Schema
 from pydantic import Field
 
@@ -47,19 +48,19 @@ def _transition_route(decl: DocumentType) -> None:
 
             verb = "验收" if target == "awaiting_payment" else "处理"
             raise Forbidden(f"没有{verb}{decl.label}的权限")
-        order = selectors.document_get(decl, user=request.user, pk=doc_id)
-        flow.transition(
+        selectors.document_check(decl, user=request.user, pk=doc_id)
+        order = flow.transition(
             decl,
             actor=request.user,
-            order=order,
+            order=decl.model(pk=doc_id),  # read and locked by the flow itself
             to=target,
             assignee_id=payload.assignee_id,
             reason=payload.reason,
             from_status=payload.from_status,
         )
-        return decl.serialize(
-            decl.one(decl.base_queryset()).prefetch_related("items").get(pk=order.pk)
-        )
+        # The answer from the order as saved (its customer read with it), not read again.
+        prefetch_related_objects([order], *decl.select_related[1:], "items")
+        return decl.serialize(order)
 
 
 for _key in ("repairorder", "maintenanceorder"):

@@ -42,6 +42,13 @@ def document_list(
     return qs
 
 
+def document_check(decl: DocumentType, *, user, pk: int) -> None:
+    """``NotFound`` unless ``user`` sees document ``pk`` — the visibility of :func:`document_get`
+    without reading the row (an action that locks and reads it itself)."""
+    if not document_list(decl, user=user).filter(pk=pk).exists():
+        raise NotFound(f"{decl.label}不存在或无权查看")
+
+
 def document_get(decl: DocumentType, *, user, pk: int):
     doc = decl.one(document_list(decl, user=user)).filter(pk=pk).first()
     if doc is None:
