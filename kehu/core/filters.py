@@ -55,10 +55,14 @@ def read_choices(form, names) -> None:
     Django reads a ModelChoiceField's options through ``.iterator()`` — on PostgreSQL a
     server-side cursor, three round trips — each time the page is drawn (the 省 picker's 34
     provinces were 2 ms of every list page). A submitted value is still checked against the
-    field's queryset."""
+    field's queryset. Read when the picker is drawn (an API request never draws it)."""
     for name in names:
         field = form.fields.get(name)
         if field is None:
             continue
-        options = [(obj.pk, field.label_from_instance(obj)) for obj in field.queryset]
-        field.widget.choices = [("", field.empty_label), *options]
+
+        def options(field=field):
+            found = [(obj.pk, field.label_from_instance(obj)) for obj in field.queryset]
+            return [("", field.empty_label), *found]
+
+        field.widget.choices = options
