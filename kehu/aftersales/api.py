@@ -59,7 +59,7 @@ def _transition_route(decl: DocumentType) -> None:
             from_status=payload.from_status,
         )
         # The answer from the order as saved (its customer read with it), not read again.
-        prefetch_related_objects([order], *decl.select_related[1:], "items")
+        prefetch_related_objects([order], *decl.read_by_key(), "items")
         return decl.serialize(order)
 
 

@@ -23,12 +23,9 @@ def hidden_columns(*, user, table: str, session=None) -> list[str]:
 
 
 def remember_list_columns(sender, request, user, **kwargs) -> None:
-    """At login (``user_logged_in``): the user's choices into the new session, one query. Only a
-    web login's session: an API token's sign-in sends the same signal without opening one."""
-    from django.contrib.auth import SESSION_KEY as AUTH_USER_KEY
-
+    """At login (``user_logged_in``): the user's choices into the new session, one query."""
     session = getattr(request, "session", None)
-    if session is not None and user is not None and session.get(AUTH_USER_KEY) == str(user.pk):
+    if session is not None and user is not None:
         session[SESSION_KEY] = {"user": user.pk, "tables": _all_hidden(user)}
 
 

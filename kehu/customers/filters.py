@@ -114,7 +114,10 @@ class CustomerFilterSet(KehuFilterSet):
             else regions
         )
         self._dictionary_choices()
-        read_choices(form, ("province", "city", "district"))
+        read_choices(form, self.READ_CHOICES)
+
+    # Pickers over a model whose options are read in one plain query (core.filters.read_choices).
+    READ_CHOICES: tuple[str, ...] = ("province", "city", "district")
 
     DICT_FIELDS = {
         "level": DictKind.LEVEL,

@@ -3,7 +3,6 @@ must not single out a pool customer) and minus the owner (there is none)."""
 
 import django_filters
 
-from kehu.core.filters import read_choices
 from kehu.customers.filters import CustomerFilterSet
 from kehu.customers.search import keyword_q
 
@@ -14,10 +13,7 @@ class PoolCustomerFilterSet(CustomerFilterSet):
     phone = None
     owner = None
     pool = django_filters.ModelChoiceFilter(label="公海", queryset=Pool.objects.all())
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        read_choices(self.form, ("pool",))
+    READ_CHOICES = (*CustomerFilterSet.READ_CHOICES, "pool")
 
     def filter_q(self, queryset, name, value):
         value = value.strip()
