@@ -14,7 +14,7 @@ from kehu.core.forms import RemoteSelect
 from kehu.org.models import User
 
 from .models import RECEIVABLE_KINDS, Contact, Customer, CustomerStatus
-from .search import contains_q, keyword_q
+from .search import keyword_q
 from .validation import normalize_credit_code, normalize_phone
 
 DATE = forms.DateInput(attrs={"type": "date"})
@@ -157,8 +157,10 @@ class CustomerFilterSet(KehuFilterSet):
         return queryset.filter(credit_code=code) if code else queryset
 
     def filter_contains(self, queryset, name, value):
+        """客户名称 / 联系人 contains the value: the keyword index finds the candidates (the
+        field is one of the indexed text's parts), the field itself decides."""
         value = value.strip()
-        return queryset.filter(contains_q(name, value)) if value else queryset
+        return queryset.filter(keyword_q(value, fields=(name,))) if value else queryset
 
     def filter_phone(self, queryset, name, value):
         digits = phone_fragment(value)
@@ -167,7 +169,7 @@ class CustomerFilterSet(KehuFilterSet):
         contact_ids = Contact.objects.filter(
             Q(mobile__contains=digits) | Q(phone__contains=digits)
         ).values("customer_id")
-        return queryset.filter(Q(contact_phone__contains=digits) | Q(pk__in=contact_ids))
+        return queryset.filter(keyword_q(digits, fields=("contact_phone",)) | Q(pk__in=contact_ids))
 
     def filter_receivable_kind(self, queryset, name, value):
         """Customers with a non-zero receivable of that kind (the 首页's 待收款 by kind)."""

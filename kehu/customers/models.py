@@ -132,6 +132,7 @@ class Customer(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="owned_customers",
+        db_index=False,  # the owner's indexes below start with it
     )
     creator = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -157,6 +158,7 @@ class Customer(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="customers",
+        db_index=False,  # cust_pool_pooled_idx below starts with it
     )
     is_locked = models.BooleanField(_("锁定"), default=False)
     pool_return_at = models.DateTimeField(_("回收时间"), null=True, blank=True)
@@ -211,11 +213,8 @@ class Customer(models.Model):
         ]
         indexes = [
             models.Index(fields=["owner", "-created_at", "-id"], name="cust_owner_created_idx"),
-            models.Index(fields=["-created_at", "-id"], name="cust_created_idx"),
             models.Index(fields=["owner", "-receivable_total", "-id"], name="cust_owner_recv_idx"),
-            models.Index(fields=["-receivable_total", "-id"], name="cust_recv_idx"),
             models.Index(fields=["owner", "next_followup_at"], name="cust_owner_nextfu_idx"),
-            models.Index(fields=["creator"], name="cust_creator_idx"),
             models.Index(fields=["owner", "pool_return_at", "id"], name="cust_owner_return_idx"),
             models.Index(fields=["pool_return_at"], name="cust_return_idx"),
             models.Index(fields=["pool", "-pooled_at", "-id"], name="cust_pool_pooled_idx"),

@@ -18,8 +18,10 @@ The ``LIKE`` itself is always part of the condition, so the index only narrows t
 and the rows are exactly the ``icontains`` ones (``test_search_properties`` checks it against
 that reference on both databases). SQLite compiles the same joined text without an index.
 
-``contains_q`` keeps the search panel's single-field filters (客户名称, 联系人) on the older
-per-column indexes (migrations 0002 and 0005).
+The search panel's single-field filters (客户名称, 联系人, 联系电话) find their candidates
+through the same indexes and let the field decide (``keyword_q(value, fields=...)``): the older
+per-column indexes (migrations 0002 and 0005) cost every insert and update of a customer and were
+dropped (migration 0014).
 """
 
 from __future__ import annotations
@@ -28,9 +30,7 @@ from functools import lru_cache
 
 from django.db import connection
 from django.db.models import Func, Lookup, Q, TextField
-from django.db.models.functions import Upper
 
-BIGRAM_FIELDS = ("name", "contact_name")
 # What the keyword box searches, in the order of kehu_search_text's arguments.
 KEYWORD_FIELDS = ("name", "contact_name", "contact_phone", "credit_code")
 SEPARATOR = "\x1f"
@@ -43,15 +43,6 @@ class Bigrams(Func):
         from django.contrib.postgres.fields import ArrayField
 
         super().__init__(expression, output_field=ArrayField(TextField()), **extra)
-
-
-def contains_q(field: str, value: str) -> Q:
-    """``field`` contains ``value``, ignoring case — through the bigram index when it helps."""
-    if field in BIGRAM_FIELDS and len(value) == 2 and connection.vendor == "postgresql":
-        from django.contrib.postgres.fields.array import ArrayContains
-
-        return Q(ArrayContains(Bigrams(Upper(field)), [value.upper()]))
-    return Q(**{f"{field}__icontains": value})
 
 
 class SearchText(Func):

@@ -63,7 +63,7 @@ def _countable(qs: QuerySet[Customer], user) -> QuerySet[Customer]:
 
 
 # Orders a list page may walk on its indexes (core.pagination.walked_ids): 创建时间 (the default)
-# and 待收款金额, each with or without the owner in front (cust_created_idx, cust_recv_idx, …).
+# and 待收款金额, each with or without the owner in front (cust_created_cover_idx, cust_owner_…).
 WALK_ORDERS = frozenset(
     {
         ("-created_at", "-id"),

@@ -1,4 +1,5 @@
-"""Name search through the bigram index answers exactly what ``icontains`` answers."""
+"""The search panel's 客户名称 / 联系人 / 联系电话 filters, served by the keyword indexes, answer
+exactly what ``icontains`` answers."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
+from kehu.customers.filters import CustomerFilterSet
 from kehu.customers.models import Customer
-from kehu.customers.search import contains_q
 
 NAMES = [
     "恒通物流有限公司",
@@ -34,9 +35,8 @@ def named(org):
 
 
 def matches(field, value, ids):
-    return set(
-        Customer.objects.filter(contains_q(field, value), pk__in=ids).values_list("pk", flat=True)
-    )
+    found = CustomerFilterSet({field: value}, queryset=Customer.objects.filter(pk__in=ids)).qs
+    return set(found.values_list("pk", flat=True))
 
 
 def expected(field, value, ids):
@@ -55,12 +55,26 @@ def test_same_rows_as_icontains(named, field, value):
     assert matches(field, value, named) == expected(field, value, named)
 
 
-def test_two_characters_use_the_bigram_index_on_postgresql(named):
-    sql = str(Customer.objects.filter(contains_q("name", "恒通")).query)
+def test_two_characters_use_the_keyword_index_on_postgresql(named):
+    sql = str(CustomerFilterSet({"name": "恒通"}, queryset=Customer.objects.all()).qs.query)
     if connection.vendor == "postgresql":
-        assert "kehu_bigrams(UPPER" in sql
+        assert "kehu_grams(kehu_search_text(" in sql
     else:
         assert "LIKE" in sql
+
+
+@pytest.mark.parametrize("value", ["1380", "0000", "138-0000", "5", "99999"])
+def test_phone_filter_same_rows_as_contains(org, value):
+    phones = ["13800001111", "0592-5550000", "13999990000", "", "400-123-4567"]
+    made = Customer.objects.bulk_create(
+        Customer(name=f"电话{i}", contact_phone=p, owner=org["sales1"], creator=org["sales1"])
+        for i, p in enumerate(phones)
+    )
+    ids = {c.pk for c in made}
+    found = CustomerFilterSet({"phone": value}, queryset=Customer.objects.filter(pk__in=ids)).qs
+    assert set(found.values_list("pk", flat=True)) == {
+        c.pk for c in made if value in c.contact_phone
+    }
 
 
 @hsettings(
