@@ -15,9 +15,11 @@ import json
 
 from django.conf import settings
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
-from django.db import connections, transaction
+from django.db import connections
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
+
+from kehu.core.planner import planner_without
 
 
 def capped_count(qs: QuerySet) -> tuple[int, bool]:
@@ -164,17 +166,8 @@ def walked_ids(qs: QuerySet, start: int, stop: int) -> list:
     (``SET LOCAL``, undone right after)."""
     ids = qs.values_list("pk", flat=True)[start:stop]
     ids.query.kehu_walking = True  # type: ignore[attr-defined]
-    connection = connections[qs.db]
-    with transaction.atomic(using=qs.db), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('enable_sort', 'off', true), "
-            "set_config('enable_bitmapscan', 'off', true)"
-        )
+    with planner_without("sort", "bitmapscan", using=qs.db):
         found = list(ids)
-        cursor.execute(
-            "SELECT set_config('enable_sort', 'on', true), "
-            "set_config('enable_bitmapscan', 'on', true)"
-        )
     return found
 
 
