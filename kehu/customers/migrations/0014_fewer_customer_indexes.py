@@ -1,8 +1,8 @@
 """Fewer indexes on the customers table: each one is written by every insert (an import of
 100,000 rows) and by every update that is not HOT (a receivable posted, an owner changed).
 
-At 1,000,000 customers the table carried 44 indexes; inserting 5,000 rows took 4.5 s with them
-and 1.8 s without the ones dropped here:
+At 1,000,000 customers the table carried 44 indexes; inserting 5,000 rows took 4.5–7.4 s with
+them and 1.8–3.0 s without the 15 dropped here (two runs each, 2 cores, the machine busy):
 
 - the per-column trigram and pair indexes of 0002 and 0005 (客户名称, 联系人, 联系电话): the
   search panel's single-field filters find their candidates through the keyword indexes of 0008
