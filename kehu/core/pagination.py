@@ -210,6 +210,15 @@ def paginate_table(request, table, *, per_page: int) -> None:
         table.page = table.paginator.page(table.paginator.num_pages)
 
 
+def table_rows(model, using: str = "default") -> float:
+    """PostgreSQL's estimate of the rows in ``model``'s table (``reltuples``; no rows read)."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [model._meta.db_table]
+        )
+        return float(cursor.fetchone()[0])
+
+
 def estimate_rows(qs: QuerySet) -> int:
     """The PostgreSQL planner's row estimate for ``qs`` (no rows are read)."""
     sql, params = qs.order_by().values("pk").query.sql_with_params()

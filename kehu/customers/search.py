@@ -96,16 +96,14 @@ SMALL_TABLE = 10_000
 @lru_cache(maxsize=2048)
 def _grams_share(grams: tuple[str, ...]) -> float:
     """The planner's estimate of the share of customers having all ``grams`` (no rows read)."""
-    from kehu.core.pagination import estimate_rows
+    from kehu.core.pagination import estimate_rows, table_rows
 
     from .models import Customer
 
     array = "ARRAY[" + ", ".join(["UPPER(%s)"] * len(grams)) + "]::text[]"
     text = "kehu_search_text(name, contact_name, contact_phone, credit_code)"
     qs = Customer.objects.extra(where=[f"kehu_grams({text}) @> {array}"], params=list(grams))
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'customers_customer'::regclass")
-        total = float(cursor.fetchone()[0])
+    total = table_rows(Customer)
     if total < SMALL_TABLE:
         return 0.0  # a small table: any plan is quick, keep the index's
     return estimate_rows(qs) / total
