@@ -207,3 +207,25 @@ def test_digit_words_of_one_or_two_digits_skip_the_pairs_index(customers):
         with connection.cursor() as cursor:
             cursor.execute("SELECT kehu_grams(%s)", ["恒1" + chr(31) + "23"])
             assert sorted(cursor.fetchone()[0]) == ["恒", "恒1"]
+
+
+def expected_grams(text: str) -> set[str]:
+    """What the pairs index keeps of a text (migrations 0013, 0016): every character and pair of
+    adjacent characters, but digits alone and anything holding the fields' separator."""
+    grams = set(text) | {text[i : i + 2] for i in range(len(text) - 1)}
+    return {g for g in grams if not (g.isascii() and g.isdigit()) and chr(31) not in g}
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="kehu_grams is PostgreSQL's")
+@hsettings(max_examples=150, deadline=None)
+@given(text=st.text(alphabet=ALPHABET + "0" + chr(31) + "一", max_size=40))
+def test_the_pairs_function_keeps_every_character_and_pair_but_digits_and_separators(text):
+    """The inlined ``kehu_grams`` (migration 0016: regular expressions, no subquery) gives the
+    keys of its definition — odd and even lengths, digit runs next to letters, separators at
+    either end, empty texts."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT kehu_grams(%s)", [text])
+        keys = cursor.fetchone()[0]
+    assert "" not in keys
+    assert set(keys) == expected_grams(text)
