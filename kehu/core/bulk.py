@@ -1,4 +1,5 @@
-"""Bulk inserts of rows with large JSON columns (recycle-bin entries, change-log rows).
+"""Bulk inserts: rows with large JSON columns (recycle-bin entries, change-log rows), and many
+plain rows at once (an import's customers and contacts).
 
 On PostgreSQL Django's ``bulk_create`` sends many rows as one array per column (``UNNEST``),
 which psycopg quotes element by element in Python, and the server then parses every JSON value
@@ -6,12 +7,18 @@ of the arrays: for the 1,000 entries and 1,000 change-log rows of a batch delete
 0.7–1.8 s. :func:`insert_json_rows` sends the rows as *one* JSON document instead —
 ``INSERT … SELECT … FROM jsonb_to_recordset(%s)`` — a single parameter, one ``json.dumps``, one
 parse on the server, ids returned. Other databases use ``bulk_create``.
+
+:func:`copy_rows` sends plain rows (text, numbers, dates, keys) by ``COPY … FROM STDIN``, their
+ids drawn from the table's sequence first: no model field's per-value preparation and no
+``UNNEST`` of one array per column to quote and parse (an import batch of 1,000 customers with
+their 43 columns). Other databases use ``bulk_create``.
 """
 
 from __future__ import annotations
 
 import datetime
 import json
+import operator
 from typing import Any, TypeVar
 
 from django.db import connections, models, router
@@ -56,6 +63,60 @@ def insert_json_rows(model: type[M], objs: list[M], *, batch_size: int | None = 
     with connection.cursor() as cursor:
         cursor.execute(sql, [json.dumps(rows, ensure_ascii=False, separators=(",", ":"))])
         ids = [row[0] for row in cursor.fetchall()]
+    for obj, pk_value in zip(objs, ids, strict=True):
+        obj.pk = pk_value
+        obj._state.adding = False
+        obj._state.db = using
+    return objs
+
+
+# Fields whose Python value psycopg writes as the column wants (a choice's enum is a str).
+_PLAIN_FIELDS = (
+    models.CharField,
+    models.TextField,
+    models.IntegerField,
+    models.BooleanField,
+    models.DecimalField,
+    models.FloatField,
+    models.DateField,  # and DateTimeField; an auto_now(_add) one is stamped by pre_save first
+    models.ForeignKey,
+)
+
+
+def copy_rows(model: type[M], objs: list[M], *, batch_size: int = 500) -> list[M]:
+    """Insert ``objs`` (new rows of ``model``) and set their ``pk``; on PostgreSQL by COPY, with
+    ids from the primary key's sequence. A refused row raises Django's ``IntegrityError`` or
+    ``DataError`` as ``bulk_create`` would (the import locates it by halving its batch)."""
+    if not objs:
+        return objs
+    using = router.db_for_write(model)
+    connection = connections[using]
+    pk = model._meta.pk
+    fields = [f for f in model._meta.concrete_fields if f is not pk and not f.generated]
+    if (
+        connection.vendor != "postgresql"
+        or not isinstance(pk, AutoFieldMixin)
+        or not all(isinstance(f, _PLAIN_FIELDS) for f in fields)
+    ):
+        return model._default_manager.using(using).bulk_create(objs, batch_size=batch_size)
+    for field in fields:
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            for obj in objs:
+                field.pre_save(obj, add=True)
+    names = [f.attname for f in fields]
+    values = operator.attrgetter(*names) if len(names) > 1 else lambda o: (getattr(o, names[0]),)
+    quote = connection.ops.quote_name
+    table = model._meta.db_table
+    columns = ", ".join(quote(f.column) for f in [pk, *fields])
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [quote(table), pk.column, len(objs)],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        with cursor.cursor.copy(f"COPY {quote(table)} ({columns}) FROM STDIN") as copy:
+            for obj, pk_value in zip(objs, ids, strict=True):
+                copy.write_row((pk_value, *values(obj)))
     for obj, pk_value in zip(objs, ids, strict=True):
         obj.pk = pk_value
         obj._state.adding = False
