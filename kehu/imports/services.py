@@ -41,7 +41,6 @@ from kehu.basics.regions import parse_addresses
 from kehu.core import memo
 from kehu.core.bulk import copy_rows
 from kehu.core.errors import ApplicationError, Forbidden, NotFound
-from kehu.core.planner import planner_without
 from kehu.customers.dedupe import normalize_name
 from kehu.customers.models import Contact, Customer
 from kehu.customers.services import primary_contact_for
@@ -269,48 +268,47 @@ def duplicate_keys(cleaned: dict[str, Any]) -> dict[str, str]:
 
 
 def existing_duplicates(batch: list[dict[str, Any]]) -> dict[str, set[str]]:
-    """Names, phones and credit codes of a batch that exist in the database: 5 queries a batch,
-    each a b-tree lookup per value. Without ordering, and without bitmap scans: pg_trgm's GIN
-    indexes answer ``=`` too, and the planner took the names' one for 1,000 names — 3 s a batch
-    at 20,000 customers instead of a few milliseconds (a trigram index cannot be walked, so with
-    bitmap scans off only the b-tree is left).
+    """Names, phones and credit codes of a batch that exist in the database: one query a key,
+    in which each value is looked up by itself and the lookup stops at its first match
+    (``EXISTS``: a b-tree probe). Reading the matching rows instead (``IN`` lists) read every
+    customer of a common name, and joined every private customer to find the contacts' owners:
+    1.5 s a batch at 1,000,000 customers for phones that exist, 0.3 s for names; and the
+    planner answered a list of names' ``=`` from the trigram index (3 s at 20,000).
 
     Phones are compared with private customers and their contacts only. A pool customer's phones
     are masked (SPEC §3), and an upload of 10,000 candidate numbers would otherwise tell which
     one a pool customer has — the enumeration that 查重's quota stops (SPEC §13). Its name and
     credit code, which the pool shows, still catch the same company coming back."""
-    with planner_without("bitmapscan"):
-        return _existing_duplicates(batch)
-
-
-def _existing_duplicates(batch: list[dict[str, Any]]) -> dict[str, set[str]]:
-    names = {c["keys"]["name"] for c in batch}
-    phones = {c["keys"]["phone"] for c in batch}
-    codes = {c["keys"]["credit_code"] for c in batch if "credit_code" in c["keys"]}
-    customers = Customer.objects.order_by()
-    contacts = Contact.objects.order_by().filter(customer__owner__isnull=False)
-    found_phones = set(
-        customers.filter(contact_phone__in=phones, owner__isnull=False).values_list(
-            "contact_phone", flat=True
-        )
-    )
-    found_phones |= set(contacts.filter(mobile__in=phones).values_list("mobile", flat=True))
-    found_phones |= set(contacts.filter(phone__in=phones).values_list("phone", flat=True))
-    found_codes: set[str] = set()
-    if codes:
-        # Not blank, so the partial unique index on credit_code answers.
-        found_codes = set(
-            customers.filter(credit_code__in=codes)
-            .exclude(credit_code="")
-            .values_list("credit_code", flat=True)
-        )
+    customers, contacts = Customer._meta.db_table, Contact._meta.db_table
     return {
-        "name": set(
-            customers.filter(name_normalized__in=names).values_list("name_normalized", flat=True)
+        "name": _existing(
+            {c["keys"]["name"] for c in batch},
+            f"SELECT 1 FROM {customers} c WHERE c.name_normalized = v.x",
         ),
-        "phone": found_phones,
-        "credit_code": found_codes,
+        "phone": _existing(
+            {c["keys"]["phone"] for c in batch},
+            f"SELECT 1 FROM {customers} c WHERE c.contact_phone = v.x AND c.owner_id IS NOT NULL",
+            f"SELECT 1 FROM {contacts} t JOIN {customers} c ON c.id = t.customer_id "
+            "WHERE (t.mobile = v.x OR t.phone = v.x) AND c.owner_id IS NOT NULL",
+        ),
+        # Not blank, so that the partial unique index on credit_code answers.
+        "credit_code": _existing(
+            {c["keys"]["credit_code"] for c in batch if "credit_code" in c["keys"]},
+            f"SELECT 1 FROM {customers} c WHERE c.credit_code = v.x AND c.credit_code <> ''",
+        ),
     }
+
+
+def _existing(values: set[str], *conditions: str) -> set[str]:
+    """Those of ``values`` for which one of ``EXISTS (condition)`` holds (``v.x``: the value)."""
+    if not values:
+        return set()
+    rows = ", ".join(["(%s)"] * len(values))
+    exists = " OR ".join(f"EXISTS ({condition})" for condition in conditions)
+    sql = f"WITH v(x) AS (VALUES {rows}) SELECT v.x FROM v WHERE {exists}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(values))
+        return {row[0] for row in cursor.fetchall()}
 
 
 DUPLICATE_REASONS = {

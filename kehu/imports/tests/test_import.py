@@ -321,3 +321,34 @@ def test_pool_phones_are_no_import_oracle(create, run, org, upload, make_custome
     skipped = {r[0]: r[-1] for r in list(report.values)[1:]}
     assert set(skipped) == {"另一家公司", "泉州宏达机械厂"}
     assert "联系电话重复" in skipped["另一家公司"] and "客户名称重复" in skipped["泉州宏达机械厂"]
+
+
+def test_existing_duplicates_finds_each_key_the_way_the_import_checks_it(org, make_customer):
+    """A batch's values found in the database: a name by its normalised form, a credit code, a
+    private customer's phone or any phone of its contacts (手机 or 电话) — never a pool
+    customer's; values that exist nowhere are not found."""
+    from kehu.customers.models import Contact
+    from kehu.customers.dedupe import normalize_name
+    from kehu.pool.services import release_customers
+
+    code = "91350200MA2YH0QX4R"
+    owned = make_customer("sales1", name="厦门顺达叉车有限公司", credit_code=code)
+    Contact.objects.create(customer=owned, name="采购", mobile="13800001111")
+    Contact.objects.create(customer=owned, name="前台", phone="0592-5551234")
+    pooled = make_customer("sales2", name="泉州某某机械厂")
+    Contact.objects.create(customer=pooled, name="老板", mobile="13800002222")
+    release_customers(actor=org["sales2"], ids=[pooled.pk])
+    batch = [
+        {"keys": {"name": normalize_name("厦门顺达叉车"), "phone": "13800001111"}},
+        {"keys": {"name": "新公司", "phone": "0592-5551234", "credit_code": code}},
+        {"keys": {"name": "另一家", "phone": owned.contact_phone}},
+        {"keys": {"name": normalize_name("泉州某某机械厂"), "phone": "13800002222"}},
+        {"keys": {"name": "没有的", "phone": pooled.contact_phone, "credit_code": "X" * 18}},
+    ]
+    found = services.existing_duplicates(batch)
+    assert found == {
+        "name": {normalize_name("厦门顺达叉车"), normalize_name("泉州某某机械厂")},
+        "phone": {"13800001111", "0592-5551234", owned.contact_phone},
+        "credit_code": {code},
+    }
+    assert services.existing_duplicates([]) == {"name": set(), "phone": set(), "credit_code": set()}
