@@ -327,8 +327,8 @@ def test_existing_duplicates_finds_each_key_the_way_the_import_checks_it(org, ma
     """A batch's values found in the database: a name by its normalised form, a credit code, a
     private customer's phone or any phone of its contacts (手机 or 电话) — never a pool
     customer's; values that exist nowhere are not found."""
-    from kehu.customers.models import Contact
     from kehu.customers.dedupe import normalize_name
+    from kehu.customers.models import Contact
     from kehu.pool.services import release_customers
 
     code = "91350200MA2YH0QX4R"
