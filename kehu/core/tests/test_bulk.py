@@ -89,3 +89,31 @@ def test_a_refused_row_raises_djangos_error_and_inserts_nothing(org):
     with pytest.raises(DataError), transaction.atomic():
         copy_rows(Customer, too_long)
     assert Customer.objects.count() == before
+
+
+@pytest.mark.django_db
+def test_rows_made_by_name_and_copied_from_a_generator(org):
+    """``instance_maker`` fills what is not named with the field's default; ``copy_rows`` takes
+    a generator of ``count`` objects (built while the server stores the ones before)."""
+    from kehu.core.bulk import instance_maker
+
+    make = instance_maker(Customer)
+    made = make(name="按名新建", name_normalized="按名新建", creator_id=org["admin"].pk)
+    assert made.pk is None and made.status == CustomerStatus.OPEN and made.version == 1
+    assert made.receivable_vehicle == 0 and made.owner_id is None and made.remark == ""
+    with pytest.raises(KeyError):
+        make(owner=org["sales1"])  # attribute names only: owner_id
+
+    def generated():
+        for i in range(3):
+            yield make(name=f"生成{i}", name_normalized=f"生成{i}", creator_id=org["admin"].pk)
+
+    rows = copy_rows(Customer, generated(), count=3)
+    assert [
+        c.name for c in Customer.objects.filter(pk__in=[r.pk for r in rows]).order_by("pk")
+    ] == [
+        "生成0",
+        "生成1",
+        "生成2",
+    ]
+    assert Customer.objects.get(pk=rows[0].pk).status == CustomerStatus.OPEN
