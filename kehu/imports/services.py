@@ -950,7 +950,7 @@ def _apply_batch(
 
     # Built while the database stores the ones before (COPY): the two cores work at once.
     customers = copy_rows(Customer, built(), count=len(planned))
-    copy_rows(Contact, [primary_contact_for(c) for c in customers])
+    copy_rows(Contact, (primary_contact_for(c) for c in customers), count=len(customers))
     through = Customer.tags.through
     through.objects.bulk_create(
         [
