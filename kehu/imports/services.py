@@ -17,7 +17,8 @@ import logging
 import random
 import re
 import secrets
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterator
+from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -42,6 +43,7 @@ from kehu.basics.regions import parse_addresses
 from kehu.core import memo
 from kehu.core.bulk import copy_rows, instance_maker
 from kehu.core.errors import ApplicationError, Forbidden, NotFound
+from kehu.core.prefetch import ahead
 from kehu.customers.dedupe import normalize_name
 from kehu.customers.models import Contact, Customer
 from kehu.customers.services import primary_contact_for
@@ -128,11 +130,14 @@ def _check_options(*, actor, target, user_ids, department_id, allocation, on_dup
 
 @dataclass
 class RowResolver:
-    """Resolves dictionary and region names once per job (cached), validates one row."""
+    """The job's dictionaries and the divisions, read once (3,219 divisions), so that
+    validating a row reads nothing from the database (``clean`` runs in a thread ahead of the
+    batches, see ``iter_validated``)."""
 
     dicts: dict[str, dict[str, DictEntry]] = field(default_factory=dict)
     regions: dict[tuple[str | None, str], Region | None] = field(default_factory=dict)
     by_code: dict[str, Region] = field(default_factory=dict)
+    by_name: dict[tuple[int, str], list[Region]] = field(default_factory=dict)
     import_source: DictEntry | None = None
 
     @classmethod
@@ -141,6 +146,9 @@ class RowResolver:
         for entry in DictEntry.objects.all():
             resolver.dicts.setdefault(entry.kind, {})[entry.name] = entry
         resolver.import_source = resolver.dicts.get(DictKind.SOURCE, {}).get("导入")
+        for region in Region.objects.order_by("adcode"):
+            resolver.by_code[region.adcode] = region
+            resolver.by_name.setdefault((region.level, region.name), []).append(region)
         return resolver
 
     def _dict(self, kind: str, name: str, label: str, errors: list[str]):
@@ -158,14 +166,23 @@ class RowResolver:
             return None
         key = (parent, name)
         if key not in self.regions:
-            qs = Region.objects.filter(name=name, level=level)
-            if parent:
-                qs = qs.filter(Q(parent_id=parent) | Q(parent__parent_id=parent))
-            self.regions[key] = qs.first()
+            # The first by code of that level and name, under ``parent`` or its child.
+            self.regions[key] = next(
+                (
+                    r
+                    for r in self.by_name.get((level, name), [])
+                    if not parent or parent in (r.parent_id, self._parent_of(r.parent_id))
+                ),
+                None,
+            )
         region = self.regions[key]
         if region is None:
             errors.append(f"{label}「{name}」不存在")
         return region
+
+    def _parent_of(self, code: str | None) -> str | None:
+        region = self.by_code.get(code) if code else None
+        return region.parent_id if region else None
 
     def derive_regions(self, items: list[dict[str, Any]]) -> None:
         """省/市/区 from 详细地址 for the valid rows that left all three empty (SPEC §2.4): one
@@ -344,11 +361,25 @@ def classify(batch: list[dict[str, Any]], seen: dict[str, dict[str, int]]) -> No
 
 def iter_validated(
     job: ImportJob, resolver: RowResolver, sheet: Sheet, *, start: int = 0
-) -> Iterable[list[dict[str, Any]]]:
+) -> Generator[list[dict[str, Any]], None, None]:
     """Batches of ``{"row", "line", "cells", "cleaned"|"error", "keys", "duplicate"}`` from the
     sheet, starting after data row ``start`` (the rows before it only feed the within-file
-    duplicate sets). ``row`` counts the data rows, ``line`` is the row number in the sheet."""
+    duplicate sets). ``row`` counts the data rows, ``line`` is the row number in the sheet.
+
+    The cells of the next batch are read and validated in a thread (``core.prefetch.ahead``:
+    no database there) while this one is checked against the database and stored. Close the
+    iterator (``contextlib.closing``) before the sheet."""
     seen: dict[str, dict[str, int]] = {"name": {}, "phone": {}, "credit_code": {}}
+    batches = ahead(_cleaned_batches(resolver, sheet))
+    try:
+        for batch in batches:
+            yield from _finish_batch(batch, seen, start, resolver)
+    finally:
+        batches.close()
+
+
+def _cleaned_batches(resolver: RowResolver, sheet: Sheet) -> Iterator[list[dict[str, Any]]]:
+    """The sheet's rows validated (no database), in batches of BATCH_SIZE."""
     batch: list[dict[str, Any]] = []
     for number, (line, cells) in enumerate(sheet.rows, start=1):
         item: dict[str, Any] = {"row": number, "line": line, "cells": cells}
@@ -363,10 +394,10 @@ def iter_validated(
                 item["error"] = exc.message
         batch.append(item)
         if len(batch) >= BATCH_SIZE:
-            yield from _finish_batch(batch, seen, start, resolver)
+            yield batch
             batch = []
     if batch:
-        yield from _finish_batch(batch, seen, start, resolver)
+        yield batch
 
 
 def _finish_batch(batch, seen, start, resolver: RowResolver):
@@ -576,10 +607,11 @@ def preview(job: ImportJob) -> None:
     capacity = Capacity()
     plan: dict[str, int] = {}
     allocated = 0
-    with open_sheet(job.file.path, job.original_name) as sheet:
+    with open_sheet(job.file.path, job.original_name) as sheet, ExitStack() as stack:
         job.headers = sheet.headers
         job.sheet_name, job.header_line = sheet.parsed.sheet, sheet.parsed.header_line
-        for batch in iter_validated(job, resolver, sheet):
+        batches = stack.enter_context(closing(iter_validated(job, resolver, sheet)))
+        for batch in batches:
             for item in batch:
                 if item.get("sample"):
                     job.sample_line = job.sample_line or item["line"]
@@ -777,9 +809,16 @@ def run_import(job_id: int) -> None:
     try:
         targets = planned_targets(job) if job.target != ImportTarget.POOL else []
         # Pools and the department tree are read once for the run, not once per batch and user.
-        with memo.scope(), open_sheet(job.file.path, job.original_name) as sheet:
+        with (
+            memo.scope(),
+            open_sheet(job.file.path, job.original_name) as sheet,
+            ExitStack() as stack,  # closes the batches (their thread) before the sheet
+        ):
             next_line = sheet.parsed.header_line + 1
-            for current in iter_validated(job, resolver, sheet, start=job.done):
+            batches = stack.enter_context(
+                closing(iter_validated(job, resolver, sheet, start=job.done))
+            )
+            for current in batches:
                 _apply_batch_safely(job, current, targets)
                 next_line, current = current[-1]["line"] + 1, None
     except ImportStopped as exc:
