@@ -545,6 +545,22 @@ def cleanup(prefix: str, job_id: int | None, audit_from: int) -> None:
         f"cleanup: {len(ids):,} customers removed ({deleted:,} rows with cascades, {took:.1f} s), "
         f"{logs:,} change-log rows"
     )
+    vacuum_after_delete()
+
+
+def vacuum_after_delete() -> None:
+    """Leave the database as found: the rows removed are dead until VACUUM, which this
+    machine's PostgreSQL runs only when asked (autovacuum off) — every later run would walk
+    and extend the dead index entries of 100,000 customers more (the import slowed from 57 to
+    72 s and the export from 25 to 34 s over six runs)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    t0 = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM (ANALYZE) customers_customer, customers_contact")
+    print(f"cleanup: VACUUM (ANALYZE) of customers and contacts, {time.perf_counter() - t0:.1f} s")
 
 
 # ---------------------------------------------------------------------------------------------
