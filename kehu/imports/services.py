@@ -187,7 +187,7 @@ class RowResolver:
     def derive_regions(self, items: list[dict[str, Any]]) -> None:
         """省/市/区 from 详细地址 for the valid rows that left all three empty (SPEC §2.4): one
         cpca pass for the batch; a row whose address names no division keeps them empty and
-        gets a warning (it is imported all the same)."""
+        gets a warning (it is imported all the same). No database: the divisions are loaded."""
         wanted = [
             item
             for item in items
@@ -197,11 +197,9 @@ class RowResolver:
         ]
         if not wanted:
             return
-        parsed = parse_addresses([item["cleaned"]["address"] for item in wanted])
-        codes = {c for p in parsed for c in (p["province"], p["city"], p["district"]) if c}
-        missing = codes - self.by_code.keys()
-        if missing:
-            self.by_code.update(Region.objects.in_bulk(list(missing)))
+        parsed = parse_addresses(
+            [item["cleaned"]["address"] for item in wanted], regions=self.by_code
+        )
         for item, found in zip(wanted, parsed, strict=True):
             if not found["province"]:
                 item["warning"] = (
@@ -370,7 +368,7 @@ def iter_validated(
     no database there) while this one is checked against the database and stored. Close the
     iterator (``contextlib.closing``) before the sheet."""
     seen: dict[str, dict[str, int]] = {"name": {}, "phone": {}, "credit_code": {}}
-    batches = ahead(_cleaned_batches(resolver, sheet))
+    batches = ahead(_cleaned_batches(resolver, sheet, start))
     try:
         for batch in batches:
             yield from _finish_batch(batch, seen, start, resolver)
@@ -378,8 +376,11 @@ def iter_validated(
         batches.close()
 
 
-def _cleaned_batches(resolver: RowResolver, sheet: Sheet) -> Iterator[list[dict[str, Any]]]:
-    """The sheet's rows validated (no database), in batches of BATCH_SIZE."""
+def _cleaned_batches(
+    resolver: RowResolver, sheet: Sheet, start: int
+) -> Iterator[list[dict[str, Any]]]:
+    """The sheet's rows validated and their divisions derived from their addresses (no
+    database), in batches of BATCH_SIZE."""
     batch: list[dict[str, Any]] = []
     for number, (line, cells) in enumerate(sheet.rows, start=1):
         item: dict[str, Any] = {"row": number, "line": line, "cells": cells}
@@ -394,9 +395,11 @@ def _cleaned_batches(resolver: RowResolver, sheet: Sheet) -> Iterator[list[dict[
                 item["error"] = exc.message
         batch.append(item)
         if len(batch) >= BATCH_SIZE:
+            resolver.derive_regions([b for b in batch if b["row"] > start])
             yield batch
             batch = []
     if batch:
+        resolver.derive_regions([b for b in batch if b["row"] > start])
         yield batch
 
 
@@ -404,7 +407,6 @@ def _finish_batch(batch, seen, start, resolver: RowResolver):
     valid = [b for b in batch if "cleaned" in b]
     classify(valid, seen)
     wanted = [b for b in batch if b["row"] > start]
-    resolver.derive_regions(wanted)
     if wanted:
         yield wanted
 
