@@ -12,6 +12,8 @@ import threading
 from collections.abc import Generator, Iterable
 from typing import TypeVar
 
+from django.db import connections
+
 T = TypeVar("T")
 
 _DONE = object()
@@ -41,6 +43,8 @@ def ahead(iterable: Iterable[T], *, depth: int = 1) -> Generator[T, None, None]:
         except BaseException as exc:  # handed to the consumer
             put((_DONE, exc))
             return
+        finally:
+            connections.close_all()  # this thread's, should the producer have opened one
         put((_DONE, None))
 
     thread = threading.Thread(target=produce, name="kehu-ahead", daemon=True)
