@@ -67,6 +67,12 @@ def insert_json_rows(model: type[M], objs: list[M], *, batch_size: int | None = 
         ids = [row[0] for row in cursor.fetchall()]
     for obj, pk_value in zip(objs, ids, strict=True):
         obj.pk = pk_value
+    return _saved(objs, using)
+
+
+def _saved(objs: list[M], using: str) -> list[M]:
+    """Mark inserted objects as Django marks what it saved."""
+    for obj in objs:
         obj._state.adding = False
         obj._state.db = using
     return objs
@@ -130,10 +136,7 @@ def copy_rows(
                 copy.write_row((pk_value, *values(obj)))
                 obj.pk = pk_value
                 written.append(obj)
-    for obj in written:
-        obj._state.adding = False
-        obj._state.db = using
-    return written
+    return _saved(written, using)
 
 
 def instance_maker(model: type[M]) -> Callable[..., M]:

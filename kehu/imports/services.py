@@ -33,7 +33,6 @@ from django.db import (
     connection,
     transaction,
 )
-from django.db.models import Q
 from django.utils import timezone
 
 from kehu.audit.models import Action
@@ -283,44 +282,49 @@ def duplicate_keys(cleaned: dict[str, Any]) -> dict[str, str]:
     return keys
 
 
+# What makes a key's value a duplicate: the customers ``c.id`` it matches ({v}: the value). A
+# phone matches private customers only — their own phone or any contact's (手机 or 电话).
+_CUSTOMERS, _CONTACTS = Customer._meta.db_table, Contact._meta.db_table
+DUPLICATE_MATCHES = {
+    "name": [f"SELECT c.id FROM {_CUSTOMERS} c WHERE c.name_normalized = {{v}}"],
+    "phone": [
+        f"SELECT c.id FROM {_CUSTOMERS} c WHERE c.contact_phone = {{v}} AND c.owner_id IS NOT NULL",
+        f"SELECT c.id FROM {_CONTACTS} t JOIN {_CUSTOMERS} c ON c.id = t.customer_id "
+        "WHERE (t.mobile = {v} OR t.phone = {v}) AND c.owner_id IS NOT NULL",
+    ],
+    # Not blank, so that the partial unique index on credit_code answers.
+    "credit_code": [
+        f"SELECT c.id FROM {_CUSTOMERS} c WHERE c.credit_code = {{v}} AND c.credit_code <> ''"
+    ],
+}
+
+
 def existing_duplicates(batch: list[dict[str, Any]]) -> dict[str, set[str]]:
-    """Names, phones and credit codes of a batch that exist in the database: one query a key,
-    in which each value is looked up by itself and the lookup stops at its first match
-    (``EXISTS``: a b-tree probe). Reading the matching rows instead (``IN`` lists) read every
-    customer of a common name, and joined every private customer to find the contacts' owners:
-    1.5 s a batch at 1,000,000 customers for phones that exist, 0.3 s for names; and the
-    planner answered a list of names' ``=`` from the trigram index (3 s at 20,000).
+    """Names, phones and credit codes of a batch that exist in the database (``DUPLICATE_MATCHES``):
+    one query a key, in which each value is looked up by itself and the lookup stops at its
+    first match (``EXISTS``: a b-tree probe). Reading the matching rows instead (``IN`` lists)
+    read every customer of a common name, and joined every private customer to find the
+    contacts' owners: 1.5 s a batch at 1,000,000 customers for phones that exist, 0.3 s for
+    names; and the planner answered a list of names' ``=`` from the trigram index (3 s at
+    20,000).
 
     Phones are compared with private customers and their contacts only. A pool customer's phones
     are masked (SPEC §3), and an upload of 10,000 candidate numbers would otherwise tell which
     one a pool customer has — the enumeration that 查重's quota stops (SPEC §13). Its name and
     credit code, which the pool shows, still catch the same company coming back."""
-    customers, contacts = Customer._meta.db_table, Contact._meta.db_table
-    return {
-        "name": _existing(
-            {c["keys"]["name"] for c in batch},
-            f"SELECT 1 FROM {customers} c WHERE c.name_normalized = v.x",
-        ),
-        "phone": _existing(
-            {c["keys"]["phone"] for c in batch},
-            f"SELECT 1 FROM {customers} c WHERE c.contact_phone = v.x AND c.owner_id IS NOT NULL",
-            f"SELECT 1 FROM {contacts} t JOIN {customers} c ON c.id = t.customer_id "
-            "WHERE (t.mobile = v.x OR t.phone = v.x) AND c.owner_id IS NOT NULL",
-        ),
-        # Not blank, so that the partial unique index on credit_code answers.
-        "credit_code": _existing(
-            {c["keys"]["credit_code"] for c in batch if "credit_code" in c["keys"]},
-            f"SELECT 1 FROM {customers} c WHERE c.credit_code = v.x AND c.credit_code <> ''",
-        ),
-    }
+    keys: dict[str, set[str]] = {key: set() for key in DUPLICATE_MATCHES}
+    for item in batch:
+        for key, value in item["keys"].items():
+            keys[key].add(value)
+    return {key: _existing(values, DUPLICATE_MATCHES[key]) for key, values in keys.items()}
 
 
-def _existing(values: set[str], *conditions: str) -> set[str]:
-    """Those of ``values`` for which one of ``EXISTS (condition)`` holds (``v.x``: the value)."""
+def _existing(values: set[str], matches: list[str]) -> set[str]:
+    """Those of ``values`` that one of ``matches`` finds."""
     if not values:
         return set()
     rows = ", ".join(["(%s)"] * len(values))
-    exists = " OR ".join(f"EXISTS ({condition})" for condition in conditions)
+    exists = " OR ".join(f"EXISTS ({match.format(v='v.x')})" for match in matches)
     sql = f"WITH v(x) AS (VALUES {rows}) SELECT v.x FROM v WHERE {exists}"
     with connection.cursor() as cursor:
         cursor.execute(sql, list(values))
@@ -681,24 +685,12 @@ def duplicate_entry(item: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def existing_customer(key: str, value: str) -> Customer | None:
-    """The first customer a duplicate key matches, by the rules of ``existing_duplicates``."""
-    qs = Customer.objects.select_related("owner").order_by("id")
-    if key == "name":
-        return qs.filter(name_normalized=value).first()
-    if key == "credit_code":
-        return qs.filter(credit_code=value).first()
-    private = qs.filter(owner__isnull=False)
-    found = private.filter(contact_phone=value).first()
-    if found is None:
-        contact = (
-            Contact.objects.filter(customer__owner__isnull=False)
-            .filter(Q(mobile=value) | Q(phone=value))
-            .order_by("customer_id")
-            .values_list("customer_id", flat=True)
-            .first()
-        )
-        found = private.filter(pk=contact).first() if contact else None
-    return found
+    """The first customer (by id) a duplicate key's value matches (``DUPLICATE_MATCHES``)."""
+    union = " UNION ALL ".join(match.format(v="%s") for match in DUPLICATE_MATCHES[key])
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT min(id) FROM ({union}) AS m", [value] * union.count("%s"))
+        first = cursor.fetchone()[0]
+    return Customer.objects.select_related("owner").filter(pk=first).first() if first else None
 
 
 # ---------------------------------------------------------------------------------------------
